@@ -1,0 +1,21 @@
+//! The pure domain of the follow-up service.
+//!
+//! Nothing in this crate performs I/O or reads a clock: time is always passed in as a
+//! [`Timestamp`]. Every type that leaves a constructor is valid ("parse, don't validate"):
+//! a [`FollowUpConfig`] cannot hold a 101-character name or a blank stop trigger.
+
+pub mod followup;
+pub mod ids;
+pub mod platform;
+mod text;
+pub mod time;
+pub mod validation;
+
+pub use followup::{
+    ConfigWarning, Delay, DelayMinutes, FollowUp, FollowUpConfig, FollowUpDraft, FollowUpFilter,
+    LabelColor, MAX_ACTIVE_FOLLOW_UPS, MessageMode, TemplateParameter, WhatsAppTemplate,
+};
+pub use ids::{ChatbotId, FollowUpId};
+pub use platform::{DelayPlan, Platform, SendMode, WindowPolicy};
+pub use time::Timestamp;
+pub use validation::{FieldError, ValidationErrors};

@@ -1,0 +1,60 @@
+use async_trait::async_trait;
+use followup_domain::{FollowUpConfig, Platform, Timestamp};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Speaker {
+    Customer,
+    Business,
+}
+
+/// One line of the bounded transcript the judge reads. Customer text is untrusted input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TranscriptLine {
+    pub speaker: Speaker,
+    pub at: Timestamp,
+    pub text: String,
+}
+
+/// Everything the judge needs for one due follow-up, and nothing it could use to change
+/// where the message goes.
+#[derive(Debug, Clone)]
+pub struct JudgeRequest {
+    pub platform: Platform,
+    pub follow_up: FollowUpConfig,
+    pub transcript: Vec<TranscriptLine>,
+    pub last_customer_message: Timestamp,
+    pub now: Timestamp,
+    /// For an `ai` delay: the latest moment the judge may ask to wait until.
+    pub latest_send_at: Timestamp,
+}
+
+/// The judge's decision, validated by the adapter before it is returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JudgeVerdict {
+    pub stop_trigger_met: bool,
+    pub stop_reason: String,
+    pub description_applies: bool,
+    pub applies_reason: String,
+    /// For an `ai` delay: `None` sends now, `Some(t)` asks to check again at `t`.
+    pub wait_until: Option<Timestamp>,
+    /// For an `ai` message: the text to send.
+    pub message_text: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JudgeError {
+    #[error("the judge timed out")]
+    Timeout,
+    #[error("the judge is unavailable: {0}")]
+    Unavailable(String),
+    /// The model answered something that failed validation.
+    #[error("the judge's answer was invalid: {0}")]
+    InvalidAnswer(String),
+}
+
+/// Decides at send time whether a follow-up still makes sense. Called only by the sender,
+/// never on the webhook path, and at most once per due item.
+#[async_trait]
+pub trait Judge: Send + Sync + std::fmt::Debug {
+    async fn assess(&self, request: &JudgeRequest) -> Result<JudgeVerdict, JudgeError>;
+}
