@@ -1,0 +1,391 @@
+//! Follow-up configuration: create, read, list, replace, patch, delete, (de)activate.
+//! Every route is scoped by chatbot and checked against the caller's grant first.
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use followup_domain::followup::LabelColor;
+use followup_domain::{
+    ChatbotId, ConfigWarning, DelayPlan, FieldError, FollowUp, FollowUpConfig, FollowUpDraft,
+    FollowUpFilter, FollowUpId, MAX_ACTIVE_FOLLOW_UPS, WindowPolicy,
+};
+use followup_ports::{NewFollowUp, StoreError};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::RouteBuilder;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::json::{JsonBody, parse_json};
+use crate::state::AppState;
+use crate::time_format::rfc3339;
+
+const COLLECTION: &str = "/v1/chatbots/{chatbot_id}/follow-ups";
+const ITEM: &str = "/v1/chatbots/{chatbot_id}/follow-ups/{follow_up_id}";
+const ACTIVATE: &str = "/v1/chatbots/{chatbot_id}/follow-ups/{follow_up_id}/activate";
+const DEACTIVATE: &str = "/v1/chatbots/{chatbot_id}/follow-ups/{follow_up_id}/deactivate";
+
+/// How often PATCH re-reads and re-applies itself when another write got in between.
+const PATCH_ATTEMPTS: usize = 3;
+
+pub(crate) fn routes(builder: RouteBuilder) -> RouteBuilder {
+    builder
+        .get(COLLECTION, list)
+        .post(COLLECTION, create)
+        .get(ITEM, get_one)
+        .put(ITEM, replace)
+        .patch(ITEM, patch)
+        .delete(ITEM, delete)
+        .post(ACTIVATE, activate)
+        .post(DEACTIVATE, deactivate)
+}
+
+/// A follow-up as the API shows it: its configuration plus what the platforms make of it.
+#[derive(Debug, Serialize)]
+pub struct FollowUpView {
+    id: FollowUpId,
+    chatbot_id: ChatbotId,
+    #[serde(flatten)]
+    config: FollowUpConfig,
+    revision: u64,
+    created_at: String,
+    updated_at: String,
+    /// Per platform, for a manual delay: when it really goes out, and as what.
+    effective_delays: Vec<DelayPlan>,
+    warnings: Vec<ConfigWarning>,
+}
+
+impl FollowUpView {
+    fn new(follow_up: FollowUp, policy: WindowPolicy) -> Self {
+        Self {
+            effective_delays: follow_up.config.delay_plans(policy),
+            warnings: follow_up.config.warnings(policy),
+            id: follow_up.id,
+            chatbot_id: follow_up.chatbot_id,
+            revision: follow_up.revision,
+            created_at: rfc3339(follow_up.created_at),
+            updated_at: rfc3339(follow_up.updated_at),
+            config: follow_up.config,
+        }
+    }
+
+    fn into_response_with(self, status: StatusCode) -> Response {
+        let etag = HeaderValue::from_str(&format!("\"{}\"", self.revision));
+        let mut response = (status, Json(self)).into_response();
+        if let Ok(etag) = etag {
+            response.headers_mut().insert(header::ETAG, etag);
+        }
+        response
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct FollowUpList {
+    items: Vec<FollowUpView>,
+    /// Active follow-ups of the chatbot, whatever the filter.
+    active_count: usize,
+    active_limit: usize,
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    color: Option<String>,
+    active: Option<String>,
+}
+
+/// Checks the grant, then parses the chatbot id. An id that cannot exist is a 404.
+fn chatbot_scope(caller: &Caller, raw: &str) -> Result<ChatbotId, ApiError> {
+    caller.authorize(raw)?;
+    ChatbotId::parse(raw).map_err(|_| ApiError::NotFound)
+}
+
+fn item_scope(
+    caller: &Caller,
+    chatbot: &str,
+    id: &str,
+) -> Result<(ChatbotId, FollowUpId), ApiError> {
+    let chatbot = chatbot_scope(caller, chatbot)?;
+    let id = FollowUpId::parse(id).map_err(|_| ApiError::NotFound)?;
+    Ok((chatbot, id))
+}
+
+fn parse_filter(query: &ListQuery) -> Result<FollowUpFilter, ApiError> {
+    let color = query
+        .color
+        .as_deref()
+        .map(|c| LabelColor::parse("color", c))
+        .transpose()?;
+    let active = match query.active.as_deref() {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(_) => {
+            return Err(FieldError::new("active", "boolean", "must be `true` or `false`").into());
+        }
+    };
+    Ok(FollowUpFilter { color, active })
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(chatbot): Path<String>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<FollowUpList>, ApiError> {
+    let chatbot = chatbot_scope(&caller, &chatbot)?;
+    let Query(query) = query.map_err(|_| ApiError::BadRequest("malformed query string".into()))?;
+    let filter = parse_filter(&query)?;
+    // One read serves both the count of active ones (for "3 of 5 active") and the list.
+    let all = state
+        .store()
+        .list_follow_ups(&chatbot, FollowUpFilter::default())
+        .await?;
+    let active_count = all.iter().filter(|f| f.config.active).count();
+    let items = all
+        .into_iter()
+        .filter(|f| filter.matches(f))
+        .map(|f| FollowUpView::new(f, state.policy()))
+        .collect();
+    Ok(Json(FollowUpList {
+        items,
+        active_count,
+        active_limit: MAX_ACTIVE_FOLLOW_UPS,
+    }))
+}
+
+fn new_follow_up_id() -> FollowUpId {
+    // UUID v7: unique without coordination and sortable by creation time.
+    let id = format!("fu_{}", uuid::Uuid::now_v7().simple());
+    FollowUpId::parse(&id).unwrap_or_else(|_| unreachable!("fu_ + 32 hex digits is a valid id"))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(chatbot): Path<String>,
+    JsonBody(draft): JsonBody<FollowUpDraft>,
+) -> Result<Response, ApiError> {
+    let chatbot = chatbot_scope(&caller, &chatbot)?;
+    let config = draft.validate()?;
+    let created = state
+        .store()
+        .create_follow_up(NewFollowUp {
+            id: new_follow_up_id(),
+            chatbot_id: chatbot,
+            config,
+            now: state.clock().now(),
+        })
+        .await
+        .inspect_err(|e| log_refusal("create", e))?;
+    tracing::info!(
+        chatbot = %created.chatbot_id,
+        follow_up = %created.id,
+        active = created.config.active,
+        "follow-up created"
+    );
+    let location = format!(
+        "/v1/chatbots/{}/follow-ups/{}",
+        created.chatbot_id, created.id
+    );
+    let mut response =
+        FollowUpView::new(created, state.policy()).into_response_with(StatusCode::CREATED);
+    if let Ok(location) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+fn log_refusal(action: &str, error: &StoreError) {
+    if let StoreError::ActiveLimitReached { limit } = error {
+        tracing::info!(action, limit, "refused: active follow-up limit reached");
+    }
+}
+
+async fn load(
+    state: &AppState,
+    chatbot: &ChatbotId,
+    id: &FollowUpId,
+) -> Result<FollowUp, ApiError> {
+    state
+        .store()
+        .get_follow_up(chatbot, id)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+async fn get_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((chatbot, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let (chatbot, id) = item_scope(&caller, &chatbot, &id)?;
+    let follow_up = load(&state, &chatbot, &id).await?;
+    Ok(FollowUpView::new(follow_up, state.policy()).into_response_with(StatusCode::OK))
+}
+
+/// `If-Match: "3"` → `Some(3)`; absent or `*` → `None`.
+fn if_match_revision(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let raw = value.to_str().unwrap_or("").trim();
+    if raw == "*" {
+        return Ok(None);
+    }
+    raw.trim_start_matches("W/")
+        .trim_matches('"')
+        .parse()
+        .map(Some)
+        .map_err(|_| ApiError::BadRequest("If-Match must be an ETag such as \"3\"".into()))
+}
+
+async fn replace(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((chatbot, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    JsonBody(mut draft): JsonBody<FollowUpDraft>,
+) -> Result<Response, ApiError> {
+    let (chatbot, id) = item_scope(&caller, &chatbot, &id)?;
+    let expected = if_match_revision(&headers)?;
+    if draft.active.is_none() {
+        // A full replace that does not mention `active` keeps the current state rather
+        // than silently (re)activating the follow-up.
+        draft.active = Some(load(&state, &chatbot, &id).await?.config.active);
+    }
+    let config = draft.validate()?;
+    let updated = state
+        .store()
+        .replace_follow_up(&chatbot, &id, config, expected, state.clock().now())
+        .await
+        .map_err(|e| match e {
+            StoreError::RevisionConflict { current } => ApiError::PreconditionFailed { current },
+            other => {
+                log_refusal("replace", &other);
+                other.into()
+            }
+        })?;
+    tracing::info!(chatbot = %chatbot, follow_up = %id, revision = updated.revision, "follow-up replaced");
+    Ok(FollowUpView::new(updated, state.policy()).into_response_with(StatusCode::OK))
+}
+
+/// Applies a top-level partial update: each field present replaces that field (`null`
+/// clears an optional one); fields not sent stay as they are.
+fn apply_patch(
+    current: &FollowUpConfig,
+    patch: &Map<String, Value>,
+) -> Result<FollowUpConfig, ApiError> {
+    let Value::Object(mut merged) =
+        serde_json::to_value(current).map_err(|_| ApiError::Internal)?
+    else {
+        return Err(ApiError::Internal);
+    };
+    for (field, value) in patch {
+        if value.is_null() {
+            merged.remove(field);
+        } else {
+            merged.insert(field.clone(), value.clone());
+        }
+    }
+    let bytes = serde_json::to_vec(&merged).map_err(|_| ApiError::Internal)?;
+    let draft: FollowUpDraft = parse_json(&bytes)?;
+    Ok(draft.validate()?)
+}
+
+async fn patch(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((chatbot, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    JsonBody(patch): JsonBody<Map<String, Value>>,
+) -> Result<Response, ApiError> {
+    let (chatbot, id) = item_scope(&caller, &chatbot, &id)?;
+    let expected = if_match_revision(&headers)?;
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let current = load(&state, &chatbot, &id).await?;
+        if let Some(expected) = expected
+            && expected != current.revision
+        {
+            return Err(ApiError::PreconditionFailed {
+                current: current.revision,
+            });
+        }
+        let config = apply_patch(&current.config, &patch)?;
+        match state
+            .store()
+            .replace_follow_up(
+                &chatbot,
+                &id,
+                config,
+                Some(current.revision),
+                state.clock().now(),
+            )
+            .await
+        {
+            Ok(updated) => {
+                tracing::info!(chatbot = %chatbot, follow_up = %id, revision = updated.revision, "follow-up patched");
+                return Ok(
+                    FollowUpView::new(updated, state.policy()).into_response_with(StatusCode::OK)
+                );
+            }
+            Err(StoreError::RevisionConflict { current }) if attempts < PATCH_ATTEMPTS => {
+                tracing::debug!(current, "patch raced another write; re-applying");
+            }
+            Err(StoreError::RevisionConflict { current }) if expected.is_some() => {
+                return Err(ApiError::PreconditionFailed { current });
+            }
+            Err(error) => {
+                log_refusal("patch", &error);
+                return Err(error.into());
+            }
+        }
+    }
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((chatbot, id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let (chatbot, id) = item_scope(&caller, &chatbot, &id)?;
+    let deleted = state.store().delete_follow_up(&chatbot, &id).await?;
+    tracing::info!(chatbot = %chatbot, follow_up = %id, was_active = deleted.config.active, "follow-up deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn set_active(
+    state: &AppState,
+    caller: &Caller,
+    chatbot: &str,
+    id: &str,
+    active: bool,
+) -> Result<Response, ApiError> {
+    let (chatbot, id) = item_scope(caller, chatbot, id)?;
+    let updated = state
+        .store()
+        .set_follow_up_active(&chatbot, &id, active, state.clock().now())
+        .await
+        .inspect_err(|e| log_refusal(if active { "activate" } else { "deactivate" }, e))?;
+    tracing::info!(chatbot = %chatbot, follow_up = %id, active, "follow-up activity set");
+    Ok(FollowUpView::new(updated, state.policy()).into_response_with(StatusCode::OK))
+}
+
+async fn activate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((chatbot, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    set_active(&state, &caller, &chatbot, &id, true).await
+}
+
+async fn deactivate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((chatbot, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    set_active(&state, &caller, &chatbot, &id, false).await
+}

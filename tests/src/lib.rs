@@ -1,0 +1,5 @@
+//! Shared test support: the store contract suite that every store adapter must pass, and
+//! a helper that runs the local engine on a free loopback port.
+
+pub mod engine;
+pub mod store_contract;
