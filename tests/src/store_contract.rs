@@ -296,6 +296,20 @@ pub async fn when_replacing_with_a_stale_revision_then_it_conflicts(store: Arc<d
     assert_eq!((updated.revision, updated.config.name.as_str()), (2, "v2"));
     assert_eq!(updated.updated_at, now);
     assert_eq!(updated.created_at, Timestamp::from_millis(1));
+    let unchanged = store
+        .replace_follow_up(
+            &bot,
+            &id,
+            config("v2", "blue", true),
+            None,
+            Timestamp::from_millis(9),
+        )
+        .await
+        .expect("identical replace");
+    assert_eq!(
+        unchanged, updated,
+        "an identical config is no change: same revision and time"
+    );
     let stale = store
         .replace_follow_up(&bot, &id, config("v3", "blue", true), Some(1), now)
         .await;

@@ -472,7 +472,17 @@ impl DelayDraft {
                 (Some(minutes), None) => DelayMinutes::new("delay.minutes", minutes)
                     .map(|minutes| Delay::Manual { minutes }),
                 (None, Some(hours)) => DelayMinutes::new("delay.hours", hours.saturating_mul(60))
-                    .map(|minutes| Delay::Manual { minutes }),
+                    .map(|minutes| Delay::Manual { minutes })
+                    .map_err(|_| {
+                        FieldError::new(
+                            "delay.hours",
+                            "range",
+                            format!(
+                                "must be between 1 and {} hours (30 days)",
+                                DelayMinutes::MAX / 60
+                            ),
+                        )
+                    }),
                 (None, None) => Err(FieldError::new(
                     "delay.minutes",
                     "required",

@@ -253,6 +253,10 @@ impl FollowUpStore for SqliteStore {
                     current: current.revision,
                 });
             }
+            if config == current.config {
+                // Nothing changes: no new revision, so a repeated PUT is idempotent.
+                return Ok(current);
+            }
             if config.active && !current.config.active {
                 ensure_room_for_one_more_active(&tx, &chatbot, &id)?;
             }

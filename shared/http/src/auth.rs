@@ -166,9 +166,9 @@ mod tests {
 
     #[test]
     fn when_token_spec_is_bad_then_the_error_names_the_entry_not_the_token() {
-        let error = ApiTokens::parse("short=bot").unwrap_err();
+        let error = ApiTokens::parse("tiny=bot").unwrap_err();
         assert!(
-            error.contains("entry 1") && !error.contains("short"),
+            error.contains("entry 1") && !error.contains("tiny"),
             "{error}"
         );
         let error = ApiTokens::parse("aaaaaaaaaaaaaaaa=bad/id").unwrap_err();

@@ -40,11 +40,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 
 fn field_error_from_serde(path: &str, message: &str) -> FieldError {
     let base = if path == "." { "" } else { path };
-    // `deny_unknown_fields` reports the containing object's path; name the field itself.
+    // serde_path_to_error already ends the path with the unknown key; the message names
+    // it too. Use the path, and fall back to the message's name if the path lacks it.
     if let Some(rest) = message.strip_prefix("unknown field `")
         && let Some((name, _)) = rest.split_once('`')
     {
-        let field = if base.is_empty() {
+        let field = if base == name || base.ends_with(&format!(".{name}")) {
+            base.to_owned()
+        } else if base.is_empty() {
             name.to_owned()
         } else {
             format!("{base}.{name}")
@@ -98,10 +101,12 @@ mod tests {
 
     #[test]
     fn when_serde_reports_an_unknown_field_then_the_path_names_it() {
-        let e = field_error_from_serde(".", "unknown field `colour`, expected one of `name`");
+        let e = field_error_from_serde("colour", "unknown field `colour`, expected one of `name`");
         assert_eq!((e.field.as_str(), e.rule), ("colour", "unknown_field"));
-        let e = field_error_from_serde("delay", "unknown field `days`, expected `mode`");
+        let e = field_error_from_serde("delay.days", "unknown field `days`, expected `mode`");
         assert_eq!(e.field, "delay.days");
+        let e = field_error_from_serde(".", "unknown field `x`, expected `mode`");
+        assert_eq!(e.field, "x");
         let e = field_error_from_serde(
             "delay.minutes",
             "invalid type: string \"4\", expected i64 at line 1 column 9",

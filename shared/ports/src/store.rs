@@ -52,7 +52,8 @@ pub trait FollowUpStore: Send + Sync + std::fmt::Debug {
     ) -> Result<Vec<FollowUp>, StoreError>;
 
     /// Replaces the whole configuration. With `expected_revision`, fails with
-    /// `RevisionConflict` when the stored revision differs.
+    /// `RevisionConflict` when the stored revision differs. Replacing a configuration
+    /// with an identical one changes nothing (same revision, same `updated_at`).
     async fn replace_follow_up(
         &self,
         chatbot: &ChatbotId,

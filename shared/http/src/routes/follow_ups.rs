@@ -1,15 +1,19 @@
 //! Follow-up configuration: create, read, list, replace, patch, delete, (de)activate.
-//! Every route is scoped by chatbot and checked against the caller's grant first.
+//! Every route is scoped by chatbot and checked against the caller's grant before anything
+//! else, the body included.
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use std::collections::HashMap;
+
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use followup_domain::followup::LabelColor;
 use followup_domain::{
     ChatbotId, ConfigWarning, DelayPlan, FieldError, FollowUp, FollowUpConfig, FollowUpDraft,
-    FollowUpFilter, FollowUpId, MAX_ACTIVE_FOLLOW_UPS, WindowPolicy,
+    FollowUpFilter, FollowUpId, MAX_ACTIVE_FOLLOW_UPS, ValidationErrors, WindowPolicy,
 };
 use followup_ports::{NewFollowUp, StoreError};
 use serde::{Deserialize, Serialize};
@@ -95,20 +99,50 @@ struct ListQuery {
     active: Option<String>,
 }
 
-/// Checks the grant, then parses the chatbot id. An id that cannot exist is a 404.
-fn chatbot_scope(caller: &Caller, raw: &str) -> Result<ChatbotId, ApiError> {
-    caller.authorize(raw)?;
-    ChatbotId::parse(raw).map_err(|_| ApiError::NotFound)
+/// The chatbot a request is about, after authentication and the grant check. As an
+/// extractor it runs before the body is read, so a caller without access learns nothing
+/// from body validation.
+#[derive(Debug)]
+struct ChatbotScope(ChatbotId);
+
+/// A follow-up of a chatbot, after the same checks.
+#[derive(Debug)]
+struct ItemScope(ChatbotId, FollowUpId);
+
+async fn scope_from_parts(
+    parts: &mut Parts,
+    state: &AppState,
+) -> Result<(ChatbotId, Option<FollowUpId>), ApiError> {
+    let caller = Caller::from_request_parts(parts, state).await?;
+    let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+        .await
+        .map_err(|_| ApiError::BadRequest("the path is not valid UTF-8 after decoding".into()))?;
+    let raw_chatbot = params.get("chatbot_id").map_or("", String::as_str);
+    caller.authorize(raw_chatbot)?;
+    // An id that cannot exist is simply not found.
+    let chatbot = ChatbotId::parse(raw_chatbot).map_err(|_| ApiError::NotFound)?;
+    let follow_up = params
+        .get("follow_up_id")
+        .map(|raw| FollowUpId::parse(raw).map_err(|_| ApiError::NotFound))
+        .transpose()?;
+    Ok((chatbot, follow_up))
 }
 
-fn item_scope(
-    caller: &Caller,
-    chatbot: &str,
-    id: &str,
-) -> Result<(ChatbotId, FollowUpId), ApiError> {
-    let chatbot = chatbot_scope(caller, chatbot)?;
-    let id = FollowUpId::parse(id).map_err(|_| ApiError::NotFound)?;
-    Ok((chatbot, id))
+impl FromRequestParts<AppState> for ChatbotScope {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Ok(Self(scope_from_parts(parts, state).await?.0))
+    }
+}
+
+impl FromRequestParts<AppState> for ItemScope {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match scope_from_parts(parts, state).await? {
+            (chatbot, Some(id)) => Ok(Self(chatbot, id)),
+            (_, None) => Err(ApiError::NotFound),
+        }
+    }
 }
 
 fn parse_filter(query: &ListQuery) -> Result<FollowUpFilter, ApiError> {
@@ -130,11 +164,9 @@ fn parse_filter(query: &ListQuery) -> Result<FollowUpFilter, ApiError> {
 
 async fn list(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(chatbot): Path<String>,
+    ChatbotScope(chatbot): ChatbotScope,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<FollowUpList>, ApiError> {
-    let chatbot = chatbot_scope(&caller, &chatbot)?;
     let Query(query) = query.map_err(|_| ApiError::BadRequest("malformed query string".into()))?;
     let filter = parse_filter(&query)?;
     // One read serves both the count of active ones (for "3 of 5 active") and the list.
@@ -163,11 +195,9 @@ fn new_follow_up_id() -> FollowUpId {
 
 async fn create(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(chatbot): Path<String>,
+    ChatbotScope(chatbot): ChatbotScope,
     JsonBody(draft): JsonBody<FollowUpDraft>,
 ) -> Result<Response, ApiError> {
-    let chatbot = chatbot_scope(&caller, &chatbot)?;
     let config = draft.validate()?;
     let created = state
         .store()
@@ -217,10 +247,8 @@ async fn load(
 
 async fn get_one(
     State(state): State<AppState>,
-    caller: Caller,
-    Path((chatbot, id)): Path<(String, String)>,
+    ItemScope(chatbot, id): ItemScope,
 ) -> Result<Response, ApiError> {
-    let (chatbot, id) = item_scope(&caller, &chatbot, &id)?;
     let follow_up = load(&state, &chatbot, &id).await?;
     Ok(FollowUpView::new(follow_up, state.policy()).into_response_with(StatusCode::OK))
 }
@@ -234,21 +262,20 @@ fn if_match_revision(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
     if raw == "*" {
         return Ok(None);
     }
-    raw.trim_start_matches("W/")
-        .trim_matches('"')
-        .parse()
+    // Revisions are strong validators; a weak tag (`W/"3"`) cannot match them.
+    raw.strip_prefix('"')
+        .and_then(|r| r.strip_suffix('"'))
+        .and_then(|r| r.parse().ok())
         .map(Some)
-        .map_err(|_| ApiError::BadRequest("If-Match must be an ETag such as \"3\"".into()))
+        .ok_or_else(|| ApiError::BadRequest("If-Match must be a strong ETag such as \"3\"".into()))
 }
 
 async fn replace(
     State(state): State<AppState>,
-    caller: Caller,
-    Path((chatbot, id)): Path<(String, String)>,
+    ItemScope(chatbot, id): ItemScope,
     headers: HeaderMap,
     JsonBody(mut draft): JsonBody<FollowUpDraft>,
 ) -> Result<Response, ApiError> {
-    let (chatbot, id) = item_scope(&caller, &chatbot, &id)?;
     let expected = if_match_revision(&headers)?;
     if draft.active.is_none() {
         // A full replace that does not mention `active` keeps the current state rather
@@ -271,12 +298,29 @@ async fn replace(
     Ok(FollowUpView::new(updated, state.policy()).into_response_with(StatusCode::OK))
 }
 
-/// Applies a top-level partial update: each field present replaces that field (`null`
-/// clears an optional one); fields not sent stay as they are.
+/// Fields a PATCH may clear with `null`; the others have no "unset" state.
+const CLEARABLE_FIELDS: [&str; 2] = ["color", "whatsapp_template"];
+
+/// Applies a top-level partial update: each field present replaces that field whole
+/// (`null` clears `color` or `whatsapp_template`); fields not sent stay as they are.
 fn apply_patch(
     current: &FollowUpConfig,
     patch: &Map<String, Value>,
 ) -> Result<FollowUpConfig, ApiError> {
+    let not_nullable: Vec<FieldError> = patch
+        .iter()
+        .filter(|(field, value)| value.is_null() && !CLEARABLE_FIELDS.contains(&field.as_str()))
+        .map(|(field, _)| {
+            FieldError::new(
+                field.clone(),
+                "not_nullable",
+                "only `color` and `whatsapp_template` can be cleared with null",
+            )
+        })
+        .collect();
+    if !not_nullable.is_empty() {
+        return Err(ValidationErrors(not_nullable).into());
+    }
     let Value::Object(mut merged) =
         serde_json::to_value(current).map_err(|_| ApiError::Internal)?
     else {
@@ -296,12 +340,10 @@ fn apply_patch(
 
 async fn patch(
     State(state): State<AppState>,
-    caller: Caller,
-    Path((chatbot, id)): Path<(String, String)>,
+    ItemScope(chatbot, id): ItemScope,
     headers: HeaderMap,
     JsonBody(patch): JsonBody<Map<String, Value>>,
 ) -> Result<Response, ApiError> {
-    let (chatbot, id) = item_scope(&caller, &chatbot, &id)?;
     let expected = if_match_revision(&headers)?;
     let mut attempts = 0;
     loop {
@@ -348,10 +390,8 @@ async fn patch(
 
 async fn delete(
     State(state): State<AppState>,
-    caller: Caller,
-    Path((chatbot, id)): Path<(String, String)>,
+    ItemScope(chatbot, id): ItemScope,
 ) -> Result<StatusCode, ApiError> {
-    let (chatbot, id) = item_scope(&caller, &chatbot, &id)?;
     let deleted = state.store().delete_follow_up(&chatbot, &id).await?;
     tracing::info!(chatbot = %chatbot, follow_up = %id, was_active = deleted.config.active, "follow-up deleted");
     Ok(StatusCode::NO_CONTENT)
@@ -359,15 +399,13 @@ async fn delete(
 
 async fn set_active(
     state: &AppState,
-    caller: &Caller,
-    chatbot: &str,
-    id: &str,
+    chatbot: &ChatbotId,
+    id: &FollowUpId,
     active: bool,
 ) -> Result<Response, ApiError> {
-    let (chatbot, id) = item_scope(caller, chatbot, id)?;
     let updated = state
         .store()
-        .set_follow_up_active(&chatbot, &id, active, state.clock().now())
+        .set_follow_up_active(chatbot, id, active, state.clock().now())
         .await
         .inspect_err(|e| log_refusal(if active { "activate" } else { "deactivate" }, e))?;
     tracing::info!(chatbot = %chatbot, follow_up = %id, active, "follow-up activity set");
@@ -376,16 +414,14 @@ async fn set_active(
 
 async fn activate(
     State(state): State<AppState>,
-    caller: Caller,
-    Path((chatbot, id)): Path<(String, String)>,
+    ItemScope(chatbot, id): ItemScope,
 ) -> Result<Response, ApiError> {
-    set_active(&state, &caller, &chatbot, &id, true).await
+    set_active(&state, &chatbot, &id, true).await
 }
 
 async fn deactivate(
     State(state): State<AppState>,
-    caller: Caller,
-    Path((chatbot, id)): Path<(String, String)>,
+    ItemScope(chatbot, id): ItemScope,
 ) -> Result<Response, ApiError> {
-    set_active(&state, &caller, &chatbot, &id, false).await
+    set_active(&state, &chatbot, &id, false).await
 }
