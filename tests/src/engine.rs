@@ -3,7 +3,13 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
+use followup_app::Services;
+use followup_domain::Timestamp;
+use followup_embedded::SqliteScheduler;
 use followup_engine::{Engine, EngineConfig};
+use followup_ports::FixedClock;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -11,6 +17,10 @@ use tokio::task::JoinHandle;
 pub const ADMIN_TOKEN: &str = "admin-token-0123456789abcdef";
 /// Token that may manage only `clinic` and `shop`.
 pub const CLINIC_TOKEN: &str = "clinic-token-0123456789abcdef";
+/// The Meta app secret webhooks are signed with in tests.
+pub const APP_SECRET: &str = "test-app-secret-5f1c";
+/// The webhook verify token in tests.
+pub const VERIFY_TOKEN: &str = "test-verify-token";
 /// Token that may manage only `other-bot`.
 pub const OTHER_TOKEN: &str = "other-token-0123456789abcdef";
 
@@ -22,6 +32,11 @@ pub struct RunningEngine {
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
     pub http: reqwest::Client,
+    pub scheduler: SqliteScheduler,
+    pub services: Arc<Services>,
+    /// Set when the engine runs on simulated time (then its scheduler loop is off and
+    /// tests fire due items themselves).
+    pub clock: Option<Arc<FixedClock>>,
 }
 
 pub fn config(data_dir: &Path) -> EngineConfig {
@@ -32,6 +47,9 @@ pub fn config(data_dir: &Path) -> EngineConfig {
             "{ADMIN_TOKEN}=*;{CLINIC_TOKEN}=clinic,shop;{OTHER_TOKEN}=other-bot"
         )),
         window_margin_minutes: 15,
+        meta_app_secret: Some(APP_SECRET.into()),
+        meta_verify_token: Some(VERIFY_TOKEN.into()),
+        ai_first_check_minutes: 120,
         log_format: "text".into(),
     }
 }
@@ -44,11 +62,33 @@ impl RunningEngine {
 
     pub async fn start_with(config: EngineConfig) -> Self {
         let engine = Engine::bind(&config).await.expect("engine binds");
+        Self::launch(engine, config, None)
+    }
+
+    /// An engine on simulated time starting at `now`, without its scheduler loop: the test
+    /// moves the clock and calls [`RunningEngine::fire_due`].
+    pub async fn start_simulated(data_dir: &Path, now: Timestamp) -> Self {
+        let config = config(data_dir);
+        let clock = Arc::new(FixedClock::new(now));
+        let engine = Engine::bind_with_clock(&config, clock.clone())
+            .await
+            .expect("engine binds");
+        Self::launch(engine, config, Some(clock))
+    }
+
+    fn launch(engine: Engine, config: EngineConfig, clock: Option<Arc<FixedClock>>) -> Self {
         let addr = engine.local_addr;
+        let scheduler = engine.scheduler.clone();
+        let services = Arc::clone(&engine.services);
         let (tx, rx) = oneshot::channel();
-        let task = tokio::spawn(engine.serve(async {
+        let shutdown = async {
             let _ = rx.await;
-        }));
+        };
+        let task = if clock.is_some() {
+            tokio::spawn(engine.serve_without_scheduler(shutdown))
+        } else {
+            tokio::spawn(engine.serve(shutdown))
+        };
         Self {
             base: format!("http://{addr}"),
             addr,
@@ -56,7 +96,26 @@ impl RunningEngine {
             shutdown: Some(tx),
             task: Some(task),
             http: reqwest::Client::new(),
+            scheduler,
+            services,
+            clock,
         }
+    }
+
+    /// The simulated clock (panics on a real-time engine).
+    pub fn clock(&self) -> &FixedClock {
+        self.clock
+            .as_deref()
+            .expect("engine runs on simulated time")
+    }
+
+    /// Fires every item due at the simulated now into the engine's due handler.
+    pub async fn fire_due(&self) -> usize {
+        let handler = followup_app::RecordDue(Arc::clone(&self.services));
+        self.scheduler
+            .fire_due(followup_ports::Clock::now(self.clock()), &handler)
+            .await
+            .expect("fire due items")
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -4,18 +4,24 @@
 //! [`Timestamp`]. Every type that leaves a constructor is valid ("parse, don't validate"):
 //! a [`FollowUpConfig`] cannot hold a 101-character name or a blank stop trigger.
 
+pub mod conversation;
 pub mod followup;
 pub mod ids;
+pub mod log;
 pub mod platform;
+pub mod secret;
 mod text;
 pub mod time;
 pub mod validation;
 
+pub use conversation::{Conversation, ConversationId, PlannedFollowUp, plan_silence_period};
 pub use followup::{
     ConfigWarning, Delay, DelayMinutes, FollowUp, FollowUpConfig, FollowUpDraft, FollowUpFilter,
     LabelColor, MAX_ACTIVE_FOLLOW_UPS, MessageMode, TemplateParameter, WhatsAppTemplate,
 };
 pub use ids::{ChatbotId, FollowUpId};
-pub use platform::{DelayPlan, Platform, SendMode, WindowPolicy};
+pub use log::{CancelReason, LogEntry, LogEvent};
+pub use platform::{DelayPlan, PlannedSend, Platform, SendMode, WindowPolicy};
+pub use secret::Secret;
 pub use time::Timestamp;
 pub use validation::{FieldError, ValidationErrors};

@@ -50,7 +50,7 @@ impl std::fmt::Display for Platform {
 }
 
 /// How a follow-up planned at save time will go out on a platform.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PlannedSend {
     /// Free-form text, inside the window.

@@ -1,6 +1,10 @@
 //! Embedded adapters: everything the service needs on one machine, in one SQLite file.
 
+mod conversations;
+mod integrations;
 mod migrations;
+mod scheduler;
 mod sqlite;
 
+pub use scheduler::SqliteScheduler;
 pub use sqlite::SqliteStore;

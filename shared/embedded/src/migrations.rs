@@ -18,6 +18,68 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (chatbot_id, id)
     ) WITHOUT ROWID;
     CREATE INDEX follow_ups_by_activity ON follow_ups (chatbot_id, active);",
+    // 2: integrations, conversations, transcripts, pending follow-ups, the conversation
+    // log, and the embedded scheduler's schedules.
+    "CREATE TABLE integrations (
+        platform TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        chatbot_id TEXT NOT NULL,
+        access_token TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (platform, account_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX integrations_by_chatbot ON integrations (chatbot_id);
+    CREATE TABLE conversations (
+        chatbot_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        last_customer_message_at INTEGER,
+        silence_period INTEGER NOT NULL,
+        planned_period INTEGER NOT NULL,
+        profile_name TEXT,
+        PRIMARY KEY (chatbot_id, id)
+    ) WITHOUT ROWID;
+    CREATE INDEX conversations_by_activity
+        ON conversations (chatbot_id, last_customer_message_at DESC);
+    CREATE TABLE inbound_messages (
+        chatbot_id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        PRIMARY KEY (chatbot_id, message_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE transcript (
+        chatbot_id TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        speaker TEXT NOT NULL CHECK (speaker IN ('customer', 'business')),
+        text TEXT,
+        PRIMARY KEY (chatbot_id, conversation_id, message_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX transcript_by_time ON transcript (chatbot_id, conversation_id, at);
+    CREATE TABLE pending_follow_ups (
+        chatbot_id TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        follow_up_id TEXT NOT NULL,
+        silence_period INTEGER NOT NULL,
+        due_at INTEGER NOT NULL,
+        PRIMARY KEY (chatbot_id, conversation_id, follow_up_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX pending_by_follow_up ON pending_follow_ups (chatbot_id, follow_up_id);
+    CREATE TABLE conversation_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        chatbot_id TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        entry TEXT NOT NULL
+    );
+    CREATE INDEX log_by_conversation ON conversation_log (chatbot_id, conversation_id, seq);
+    CREATE TABLE schedules (
+        name TEXT PRIMARY KEY,
+        item TEXT NOT NULL,
+        due_at INTEGER NOT NULL
+    );
+    CREATE INDEX schedules_by_due ON schedules (due_at);",
 ];
 
 /// The schema version this build expects.

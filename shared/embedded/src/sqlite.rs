@@ -23,7 +23,7 @@ pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
 }
 
-fn unavailable(error: impl std::fmt::Display) -> StoreError {
+pub(crate) fn unavailable(error: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(error.to_string())
 }
 
@@ -57,7 +57,7 @@ impl SqliteStore {
     }
 
     /// Runs `work` with the connection on the blocking pool.
-    async fn with_conn<T, F>(&self, work: F) -> Result<T, StoreError>
+    pub(crate) async fn with_conn<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,

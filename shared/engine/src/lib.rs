@@ -5,9 +5,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use followup_domain::WindowPolicy;
-use followup_embedded::SqliteStore;
-use followup_http::{ApiTokens, AppDeps, AppState, Grant};
+use followup_app::{DEFAULT_AI_FIRST_CHECK_MINUTES, RecordDue, Services};
+use followup_domain::{Secret, WindowPolicy};
+use followup_embedded::{SqliteScheduler, SqliteStore};
+use followup_http::{ApiTokens, AppDeps, AppState, Grant, WebhookSecrets};
 use followup_ports::{Clock, SystemClock};
 use tokio::net::TcpListener;
 
@@ -36,6 +37,21 @@ pub struct EngineConfig {
     /// Minutes taken off Meta's 24 h window so late sends still land inside it (1-180).
     #[arg(long, env = "FOLLOWUP_WINDOW_MARGIN_MINUTES", default_value_t = WindowPolicy::DEFAULT_SAFETY_MARGIN_MINUTES)]
     pub window_margin_minutes: u32,
+
+    /// The Meta app secret that signs webhooks. When unset, a random one is generated once
+    /// and kept in `<data-dir>/local-meta-app-secret` (for signing test webhooks locally).
+    #[arg(long, env = "FOLLOWUP_META_APP_SECRET", hide_env_values = true)]
+    pub meta_app_secret: Option<String>,
+
+    /// The verify token Meta sends in the webhook subscribe handshake. When unset, one is
+    /// generated once and kept in `<data-dir>/local-meta-verify-token`.
+    #[arg(long, env = "FOLLOWUP_META_VERIFY_TOKEN", hide_env_values = true)]
+    pub meta_verify_token: Option<String>,
+
+    /// Minutes after the customer's last message at which an `ai`-delay follow-up is first
+    /// checked by the judge (who then sends or picks a later time).
+    #[arg(long, env = "FOLLOWUP_AI_FIRST_CHECK_MINUTES", default_value_t = DEFAULT_AI_FIRST_CHECK_MINUTES)]
+    pub ai_first_check_minutes: u32,
 
     /// Log format: `text` for people, `json` for log pipelines.
     #[arg(long, env = "FOLLOWUP_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
@@ -76,9 +92,15 @@ pub struct Engine {
     pub local_addr: SocketAddr,
     pub token_source: TokenSource,
     pub store_path: PathBuf,
+    /// The embedded scheduler; tests fire it directly on a simulated clock.
+    pub scheduler: SqliteScheduler,
+    pub services: Arc<Services>,
+    clock: Arc<dyn Clock>,
 }
 
 const TOKEN_FILE: &str = "local-api-token";
+const APP_SECRET_FILE: &str = "local-meta-app-secret";
+const VERIFY_TOKEN_FILE: &str = "local-meta-verify-token";
 const STORE_FILE: &str = "followups.sqlite";
 
 fn data_dir_error(path: &Path) -> impl FnOnce(std::io::Error) -> EngineError + '_ {
@@ -88,9 +110,9 @@ fn data_dir_error(path: &Path) -> impl FnOnce(std::io::Error) -> EngineError + '
     }
 }
 
-/// Reads the local token, or creates one: 32 random bytes, hex, readable by the owner only.
-fn local_token(data_dir: &Path) -> Result<(String, PathBuf), EngineError> {
-    let path = data_dir.join(TOKEN_FILE);
+/// Reads a local secret, or creates one: 32 random bytes, hex, readable by the owner only.
+fn local_secret(data_dir: &Path, file: &str) -> Result<(String, PathBuf), EngineError> {
+    let path = data_dir.join(file);
     match std::fs::read_to_string(&path) {
         Ok(token) if token.trim().len() >= followup_http::auth::MIN_TOKEN_LEN => {
             return Ok((token.trim().to_owned(), path));
@@ -105,6 +127,22 @@ fn local_token(data_dir: &Path) -> Result<(String, PathBuf), EngineError> {
     let token = hex::encode(bytes);
     write_private(&path, &token).map_err(data_dir_error(&path))?;
     Ok((token, path))
+}
+
+/// The data directory holds the store and local secrets: readable by this user only.
+fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(path)
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir_all(path)
+    }
 }
 
 #[cfg(unix)]
@@ -138,7 +176,12 @@ impl Engine {
     ) -> Result<Self, EngineError> {
         let policy = WindowPolicy::new(config.window_margin_minutes)
             .map_err(|e| EngineError::Config(format!("window margin {}", e.message)))?;
-        std::fs::create_dir_all(&config.data_dir).map_err(data_dir_error(&config.data_dir))?;
+        create_private_dir(&config.data_dir).map_err(data_dir_error(&config.data_dir))?;
+        if config.ai_first_check_minutes == 0 || config.ai_first_check_minutes > 24 * 60 {
+            return Err(EngineError::Config(
+                "ai first check must be 1 to 1440 minutes".into(),
+            ));
+        }
 
         let (tokens, token_source) = match &config.api_tokens {
             Some(spec) => {
@@ -151,21 +194,39 @@ impl Engine {
                 (tokens, TokenSource::Configured)
             }
             None => {
-                let (token, path) = local_token(&config.data_dir)?;
+                let (token, path) = local_secret(&config.data_dir, TOKEN_FILE)?;
                 let mut tokens = ApiTokens::default();
                 tokens.insert(&token, Grant::AllChatbots);
                 (tokens, TokenSource::LocalFile(path))
             }
         };
 
+        let webhook = WebhookSecrets {
+            app_secret: Secret::new(match &config.meta_app_secret {
+                Some(secret) => secret.clone(),
+                None => local_secret(&config.data_dir, APP_SECRET_FILE)?.0,
+            }),
+            verify_token: Secret::new(match &config.meta_verify_token {
+                Some(token) => token.clone(),
+                None => local_secret(&config.data_dir, VERIFY_TOKEN_FILE)?.0,
+            }),
+        };
+
         let store_path = config.data_dir.join(STORE_FILE);
         let store =
             SqliteStore::open(&store_path).map_err(|e| EngineError::Store(e.to_string()))?;
-        let state = AppState::new(AppDeps {
+        let scheduler = SqliteScheduler::new(&store);
+        let services = Arc::new(Services {
             store: Arc::new(store),
-            clock,
+            scheduler: Arc::new(scheduler.clone()),
+            clock: Arc::clone(&clock),
             policy,
+            ai_first_check_minutes: config.ai_first_check_minutes,
+        });
+        let state = AppState::new(AppDeps {
+            services: Arc::clone(&services),
             tokens,
+            webhook,
         });
         let listener =
             TcpListener::bind(config.listen)
@@ -186,11 +247,35 @@ impl Engine {
             local_addr,
             token_source,
             store_path,
+            scheduler,
+            services,
+            clock,
         })
     }
 
-    /// Serves until `shutdown` resolves, then finishes in-flight requests and returns.
+    /// Serves HTTP and runs the embedded scheduler until `shutdown` resolves, then
+    /// finishes in-flight requests, stops the scheduler and returns.
     pub async fn serve(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let (stop_scheduler, scheduler_stopped) = tokio::sync::oneshot::channel::<()>();
+        let handler = Arc::new(RecordDue(Arc::clone(&self.services)));
+        let scheduler = tokio::spawn(self.scheduler.run(self.clock, handler, async {
+            let _ = scheduler_stopped.await;
+        }));
+        let served = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        let _ = stop_scheduler.send(());
+        if scheduler.await.is_err() {
+            tracing::error!("embedded scheduler task failed");
+        }
+        served
+    }
+
+    /// Serves HTTP only; the caller fires the scheduler (tests on a simulated clock).
+    pub async fn serve_without_scheduler(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {

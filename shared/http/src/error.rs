@@ -22,6 +22,12 @@ pub enum ApiError {
     NoSuchRoute,
     #[error("method not allowed")]
     MethodNotAllowed,
+    #[error("webhook signature missing or invalid")]
+    BadSignature,
+    #[error("webhook verification failed")]
+    VerificationFailed,
+    #[error("account connected to another chatbot")]
+    AccountTaken,
     #[error("active follow-up limit reached")]
     ActiveLimitReached { limit: usize },
     #[error("revision conflict")]
@@ -58,7 +64,19 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => Self::NotFound,
             StoreError::ActiveLimitReached { limit } => Self::ActiveLimitReached { limit },
             StoreError::RevisionConflict { current } => Self::RevisionConflict { current },
+            StoreError::AccountTaken => Self::AccountTaken,
             StoreError::Unavailable(detail) => Self::Unavailable(detail),
+        }
+    }
+}
+
+impl From<followup_app::ServiceError> for ApiError {
+    fn from(error: followup_app::ServiceError) -> Self {
+        match error {
+            followup_app::ServiceError::Store(store) => store.into(),
+            followup_app::ServiceError::Scheduler(scheduler) => {
+                Self::Unavailable(scheduler.to_string())
+            }
         }
     }
 }
@@ -101,7 +119,7 @@ impl ApiError {
                 StatusCode::NOT_FOUND,
                 "not-found",
                 "Not found",
-                "No such follow-up for this chatbot.".to_owned(),
+                "No such resource for this chatbot.".to_owned(),
             ),
             Self::NoSuchRoute => (
                 StatusCode::NOT_FOUND,
@@ -114,6 +132,26 @@ impl ApiError {
                 "method-not-allowed",
                 "Method not allowed",
                 "See /v1/openapi.json for the methods this route accepts.".to_owned(),
+            ),
+            Self::BadSignature => (
+                StatusCode::UNAUTHORIZED,
+                "invalid-signature",
+                "Invalid signature",
+                "X-Hub-Signature-256 is missing or does not match the body; nothing was recorded."
+                    .to_owned(),
+            ),
+            Self::VerificationFailed => (
+                StatusCode::FORBIDDEN,
+                "verification-failed",
+                "Verification failed",
+                "hub.mode must be `subscribe` and hub.verify_token must match.".to_owned(),
+            ),
+            Self::AccountTaken => (
+                StatusCode::CONFLICT,
+                "account-taken",
+                "Account connected to another chatbot",
+                "This platform account is already connected to another chatbot; remove it there first."
+                    .to_owned(),
             ),
             Self::ActiveLimitReached { limit } => (
                 StatusCode::CONFLICT,

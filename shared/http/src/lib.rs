@@ -18,7 +18,7 @@ use tower_http::trace::TraceLayer;
 pub use auth::{ApiTokens, Caller, Grant};
 pub use error::ApiError;
 pub use routes::meta::OPENAPI_JSON;
-pub use state::{AppDeps, AppState};
+pub use state::{AppDeps, AppState, WebhookSecrets};
 
 /// Request bodies of the config API are small; anything bigger is refused with 413.
 pub const API_BODY_LIMIT_BYTES: usize = 64 * 1024;

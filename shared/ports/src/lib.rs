@@ -14,5 +14,8 @@ mod store;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use judge::{Judge, JudgeError, JudgeRequest, JudgeVerdict, Speaker, TranscriptLine};
 pub use messenger::{Messenger, OutboundBody, OutboundMessage, SendError, SendReceipt};
-pub use scheduler::{DueItem, DueKey, Scheduler, SchedulerError};
-pub use store::{FollowUpStore, NewFollowUp, StoreError};
+pub use scheduler::{DueHandler, DueItem, DueKey, Scheduler, SchedulerError};
+pub use store::{
+    ConversationStore, ConversationSummary, FollowUpStore, InboundMessage, Integration,
+    IntegrationStore, LogPage, NewFollowUp, PendingFollowUp, Recorded, Store, StoreError, Upserted,
+};

@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use followup_domain::{ChatbotId, FollowUpId, Timestamp};
+use followup_domain::{ChatbotId, ConversationId, FollowUpId, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// Identifies one pending follow-up: at most one is pending per (conversation,
@@ -7,8 +7,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct DueKey {
     pub chatbot_id: ChatbotId,
-    /// The conversation: platform, business account and customer, as one opaque key.
-    pub conversation_id: String,
+    pub conversation_id: ConversationId,
     pub follow_up_id: FollowUpId,
 }
 
@@ -19,6 +18,17 @@ pub struct DueItem {
     pub key: DueKey,
     pub silence_period: u64,
     pub due_at: Timestamp,
+}
+
+impl DueKey {
+    /// A stable name for the schedule: the same key always gives the same name, so a
+    /// retried create replaces instead of duplicating.
+    pub fn schedule_name(&self) -> String {
+        format!(
+            "{}/{}/{}",
+            self.chatbot_id, self.conversation_id, self.follow_up_id
+        )
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -35,4 +45,12 @@ pub enum SchedulerError {
 pub trait Scheduler: Send + Sync + std::fmt::Debug {
     async fn schedule(&self, item: DueItem) -> Result<(), SchedulerError>;
     async fn cancel(&self, key: &DueKey) -> Result<(), SchedulerError>;
+}
+
+/// Receives due items when a schedule fires: the sender (or, before it exists, a
+/// recorder). Delivery is at least once, so implementations must be idempotent.
+#[async_trait]
+pub trait DueHandler: Send + Sync {
+    /// `Err` means "try again later"; the message is for logs only.
+    async fn on_due(&self, item: DueItem) -> Result<(), String>;
 }

@@ -1,5 +1,9 @@
+use crate::judge::TranscriptLine;
 use async_trait::async_trait;
-use followup_domain::{ChatbotId, FollowUp, FollowUpConfig, FollowUpFilter, FollowUpId, Timestamp};
+use followup_domain::{
+    ChatbotId, Conversation, ConversationId, FollowUp, FollowUpConfig, FollowUpFilter, FollowUpId,
+    LogEntry, Platform, Secret, Timestamp,
+};
 
 /// Why a store call failed. Client mistakes (`NotFound`, `ActiveLimitReached`,
 /// `RevisionConflict`) are separate from the store being unavailable, so the HTTP layer can
@@ -14,6 +18,9 @@ pub enum StoreError {
     /// The follow-up changed since it was read (optimistic concurrency).
     #[error("the follow-up was changed concurrently (now at revision {current})")]
     RevisionConflict { current: u64 },
+    /// The platform account is already connected to another chatbot.
+    #[error("the account is connected to another chatbot")]
+    AccountTaken,
     /// Anything else: I/O, corruption, a closed connection. The message is for logs only.
     #[error("store unavailable: {0}")]
     Unavailable(String),
@@ -79,3 +86,196 @@ pub trait FollowUpStore: Send + Sync + std::fmt::Debug {
         id: &FollowUpId,
     ) -> Result<FollowUp, StoreError>;
 }
+
+/// A platform account connected to a chatbot: where its webhooks come from and which token
+/// sends through it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Integration {
+    pub chatbot_id: ChatbotId,
+    pub platform: Platform,
+    /// WhatsApp phone number id, Facebook page id or Instagram account id.
+    pub account_id: String,
+    pub access_token: Secret,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// Whether an upsert created the integration or replaced its token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upserted {
+    Created,
+    Updated,
+}
+
+/// Platform accounts per chatbot. An account belongs to at most one chatbot: tenants are
+/// isolated by the account their webhooks arrive for.
+#[async_trait]
+pub trait IntegrationStore: Send + Sync {
+    /// Connects the account, or replaces its token when this chatbot already has it.
+    /// `AccountTaken` when another chatbot has it.
+    async fn upsert_integration(
+        &self,
+        integration: Integration,
+    ) -> Result<(Integration, Upserted), StoreError>;
+
+    async fn list_integrations(&self, chatbot: &ChatbotId) -> Result<Vec<Integration>, StoreError>;
+
+    async fn delete_integration(
+        &self,
+        chatbot: &ChatbotId,
+        platform: Platform,
+        account_id: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Which chatbot owns this account (for routing a webhook).
+    async fn find_integration(
+        &self,
+        platform: Platform,
+        account_id: &str,
+    ) -> Result<Option<Integration>, StoreError>;
+}
+
+/// A customer message as the store records it. `text` feeds the judge's transcript and
+/// is personal data: it is stored for that and never logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundMessage {
+    pub message_id: String,
+    /// Meta's timestamp.
+    pub sent_at: Timestamp,
+    /// When the webhook arrived here.
+    pub received_at: Timestamp,
+    pub kind: String,
+    pub text: Option<String>,
+    pub profile_name: Option<String>,
+}
+
+/// What recording a customer message did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// The message id was already recorded (a Meta retry): nothing changed.
+    pub duplicate: bool,
+    /// The conversation after the write.
+    pub conversation: Conversation,
+}
+
+/// A follow-up waiting to come due in a conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingFollowUp {
+    pub conversation_id: ConversationId,
+    pub follow_up_id: FollowUpId,
+    pub silence_period: u64,
+    pub due_at: Timestamp,
+}
+
+/// A conversation in a chatbot's list.
+pub type ConversationSummary = Conversation;
+
+/// A page of a conversation's log, newest first; `next_before` continues the listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogPage {
+    pub entries: Vec<(u64, LogEntry)>,
+    pub next_before: Option<u64>,
+}
+
+/// Conversations, their transcripts, pending follow-ups and logs.
+#[async_trait]
+pub trait ConversationStore: Send + Sync {
+    /// Records a customer message once per message id, atomically with: the last customer
+    /// message time (Meta's timestamp; never moves backwards), a new silence period when
+    /// the message is the newest, the bounded transcript, and a log entry.
+    async fn record_customer_message(
+        &self,
+        chatbot: &ChatbotId,
+        conversation: &ConversationId,
+        message: InboundMessage,
+    ) -> Result<Recorded, StoreError>;
+
+    /// Adds a business message (echo) to the transcript, once per message id. Changes
+    /// no silence period. Returns false for a duplicate.
+    async fn record_business_message(
+        &self,
+        chatbot: &ChatbotId,
+        conversation: &ConversationId,
+        message_id: &str,
+        sent_at: Timestamp,
+        text: Option<String>,
+    ) -> Result<bool, StoreError>;
+
+    /// The bounded transcript, oldest first, for the judge.
+    async fn transcript(
+        &self,
+        chatbot: &ChatbotId,
+        conversation: &ConversationId,
+    ) -> Result<Vec<TranscriptLine>, StoreError>;
+
+    async fn get_conversation(
+        &self,
+        chatbot: &ChatbotId,
+        conversation: &ConversationId,
+    ) -> Result<Option<Conversation>, StoreError>;
+
+    /// Most recently active first.
+    async fn list_conversations(
+        &self,
+        chatbot: &ChatbotId,
+        limit: usize,
+    ) -> Result<Vec<ConversationSummary>, StoreError>;
+
+    async fn pending_follow_ups(
+        &self,
+        chatbot: &ChatbotId,
+        conversation: &ConversationId,
+    ) -> Result<Vec<PendingFollowUp>, StoreError>;
+
+    /// Every conversation where `follow_up` is pending (to cancel on deactivate/delete).
+    async fn pending_for_follow_up(
+        &self,
+        chatbot: &ChatbotId,
+        follow_up: &FollowUpId,
+    ) -> Result<Vec<PendingFollowUp>, StoreError>;
+
+    /// Finishes planning `silence_period`: the conversation's pending set becomes
+    /// `pending`, `log` is appended and the period is marked planned — all or nothing, and
+    /// only while `silence_period` is still the conversation's current one (returns false
+    /// otherwise, and writes nothing).
+    async fn commit_plan(
+        &self,
+        chatbot: &ChatbotId,
+        conversation: &ConversationId,
+        silence_period: u64,
+        pending: Vec<PendingFollowUp>,
+        log: Vec<LogEntry>,
+    ) -> Result<bool, StoreError>;
+
+    /// Removes the pending entry if it is still for `silence_period`, appending `log` in
+    /// the same transaction. Returns false (and writes nothing) when it was not pending.
+    async fn settle_pending(
+        &self,
+        chatbot: &ChatbotId,
+        conversation: &ConversationId,
+        follow_up: &FollowUpId,
+        silence_period: u64,
+        log: Vec<LogEntry>,
+    ) -> Result<bool, StoreError>;
+
+    async fn append_log(
+        &self,
+        chatbot: &ChatbotId,
+        conversation: &ConversationId,
+        log: Vec<LogEntry>,
+    ) -> Result<(), StoreError>;
+
+    /// Newest first, `limit` entries older than the `before` sequence number.
+    async fn conversation_log(
+        &self,
+        chatbot: &ChatbotId,
+        conversation: &ConversationId,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<LogPage, StoreError>;
+}
+
+/// Everything the service stores, behind one object.
+pub trait Store: FollowUpStore + IntegrationStore + ConversationStore {}
+
+impl<T: FollowUpStore + IntegrationStore + ConversationStore> Store for T {}

@@ -4,23 +4,22 @@
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
-use std::collections::HashMap;
-
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use followup_domain::followup::LabelColor;
 use followup_domain::{
-    ChatbotId, ConfigWarning, DelayPlan, FieldError, FollowUp, FollowUpConfig, FollowUpDraft,
-    FollowUpFilter, FollowUpId, MAX_ACTIVE_FOLLOW_UPS, ValidationErrors, WindowPolicy,
+    CancelReason, ChatbotId, ConfigWarning, DelayPlan, FieldError, FollowUp, FollowUpConfig,
+    FollowUpDraft, FollowUpFilter, FollowUpId, MAX_ACTIVE_FOLLOW_UPS, ValidationErrors,
+    WindowPolicy,
 };
 use followup_ports::{NewFollowUp, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::RouteBuilder;
-use crate::auth::Caller;
+use super::scope::ChatbotScope;
 use crate::error::ApiError;
 use crate::json::{JsonBody, parse_json};
 use crate::state::AppState;
@@ -99,49 +98,19 @@ struct ListQuery {
     active: Option<String>,
 }
 
-/// The chatbot a request is about, after authentication and the grant check. As an
-/// extractor it runs before the body is read, so a caller without access learns nothing
-/// from body validation.
-#[derive(Debug)]
-struct ChatbotScope(ChatbotId);
-
-/// A follow-up of a chatbot, after the same checks.
+/// A follow-up of a chatbot, after authentication and the grant check.
 #[derive(Debug)]
 struct ItemScope(ChatbotId, FollowUpId);
-
-async fn scope_from_parts(
-    parts: &mut Parts,
-    state: &AppState,
-) -> Result<(ChatbotId, Option<FollowUpId>), ApiError> {
-    let caller = Caller::from_request_parts(parts, state).await?;
-    let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
-        .await
-        .map_err(|_| ApiError::BadRequest("the path is not valid UTF-8 after decoding".into()))?;
-    let raw_chatbot = params.get("chatbot_id").map_or("", String::as_str);
-    caller.authorize(raw_chatbot)?;
-    // An id that cannot exist is simply not found.
-    let chatbot = ChatbotId::parse(raw_chatbot).map_err(|_| ApiError::NotFound)?;
-    let follow_up = params
-        .get("follow_up_id")
-        .map(|raw| FollowUpId::parse(raw).map_err(|_| ApiError::NotFound))
-        .transpose()?;
-    Ok((chatbot, follow_up))
-}
-
-impl FromRequestParts<AppState> for ChatbotScope {
-    type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        Ok(Self(scope_from_parts(parts, state).await?.0))
-    }
-}
 
 impl FromRequestParts<AppState> for ItemScope {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        match scope_from_parts(parts, state).await? {
-            (chatbot, Some(id)) => Ok(Self(chatbot, id)),
-            (_, None) => Err(ApiError::NotFound),
-        }
+        let ChatbotScope(chatbot, params) = ChatbotScope::from_request_parts(parts, state).await?;
+        let id = params.get("follow_up_id").ok_or(ApiError::NotFound)?;
+        Ok(Self(
+            chatbot,
+            FollowUpId::parse(id).map_err(|_| ApiError::NotFound)?,
+        ))
     }
 }
 
@@ -164,7 +133,7 @@ fn parse_filter(query: &ListQuery) -> Result<FollowUpFilter, ApiError> {
 
 async fn list(
     State(state): State<AppState>,
-    ChatbotScope(chatbot): ChatbotScope,
+    ChatbotScope(chatbot, _): ChatbotScope,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<FollowUpList>, ApiError> {
     let Query(query) = query.map_err(|_| ApiError::BadRequest("malformed query string".into()))?;
@@ -195,7 +164,7 @@ fn new_follow_up_id() -> FollowUpId {
 
 async fn create(
     State(state): State<AppState>,
-    ChatbotScope(chatbot): ChatbotScope,
+    ChatbotScope(chatbot, _): ChatbotScope,
     JsonBody(draft): JsonBody<FollowUpDraft>,
 ) -> Result<Response, ApiError> {
     let config = draft.validate()?;
@@ -225,6 +194,25 @@ async fn create(
         response.headers_mut().insert(header::LOCATION, location);
     }
     Ok(response)
+}
+
+/// Deactivating cancels what the follow-up still had pending. Runs on every write that
+/// leaves it inactive, also a no-op one, so a retry finishes a cancellation that failed.
+async fn cancel_pending_if_inactive(
+    state: &AppState,
+    follow_up: &FollowUp,
+) -> Result<(), ApiError> {
+    if !follow_up.config.active {
+        state
+            .services()
+            .cancel_follow_up(
+                &follow_up.chatbot_id,
+                &follow_up.id,
+                CancelReason::FollowUpDeactivated,
+            )
+            .await?;
+    }
+    Ok(())
 }
 
 fn log_refusal(action: &str, error: &StoreError) {
@@ -295,6 +283,7 @@ async fn replace(
             }
         })?;
     tracing::info!(chatbot = %chatbot, follow_up = %id, revision = updated.revision, "follow-up replaced");
+    cancel_pending_if_inactive(&state, &updated).await?;
     Ok(FollowUpView::new(updated, state.policy()).into_response_with(StatusCode::OK))
 }
 
@@ -370,6 +359,7 @@ async fn patch(
         {
             Ok(updated) => {
                 tracing::info!(chatbot = %chatbot, follow_up = %id, revision = updated.revision, "follow-up patched");
+                cancel_pending_if_inactive(&state, &updated).await?;
                 return Ok(
                     FollowUpView::new(updated, state.policy()).into_response_with(StatusCode::OK)
                 );
@@ -392,7 +382,18 @@ async fn delete(
     State(state): State<AppState>,
     ItemScope(chatbot, id): ItemScope,
 ) -> Result<StatusCode, ApiError> {
-    let deleted = state.store().delete_follow_up(&chatbot, &id).await?;
+    let deleted = match state.store().delete_follow_up(&chatbot, &id).await {
+        Ok(deleted) => Some(deleted),
+        // Deleted before, maybe by a request whose cancellation failed: finish that, then
+        // answer 404 as for any follow-up that is not there.
+        Err(StoreError::NotFound) => None,
+        Err(other) => return Err(other.into()),
+    };
+    state
+        .services()
+        .cancel_follow_up(&chatbot, &id, CancelReason::FollowUpDeleted)
+        .await?;
+    let deleted = deleted.ok_or(ApiError::NotFound)?;
     tracing::info!(chatbot = %chatbot, follow_up = %id, was_active = deleted.config.active, "follow-up deleted");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -409,6 +410,7 @@ async fn set_active(
         .await
         .inspect_err(|e| log_refusal(if active { "activate" } else { "deactivate" }, e))?;
     tracing::info!(chatbot = %chatbot, follow_up = %id, active, "follow-up activity set");
+    cancel_pending_if_inactive(state, &updated).await?;
     Ok(FollowUpView::new(updated, state.policy()).into_response_with(StatusCode::OK))
 }
 

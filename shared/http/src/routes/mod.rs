@@ -11,8 +11,12 @@ use axum::routing::MethodRouter;
 
 use crate::state::AppState;
 
+pub mod conversations;
 pub mod follow_ups;
+pub mod integrations;
 pub mod meta;
+mod scope;
+pub mod webhook;
 
 #[derive(Default)]
 pub(crate) struct RouteBuilder {
@@ -57,5 +61,8 @@ impl RouteBuilder {
 pub(crate) fn all_routes() -> RouteBuilder {
     let builder = RouteBuilder::default();
     let builder = meta::routes(builder);
-    follow_ups::routes(builder)
+    let builder = follow_ups::routes(builder);
+    let builder = integrations::routes(builder);
+    let builder = conversations::routes(builder);
+    webhook::routes(builder)
 }

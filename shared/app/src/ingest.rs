@@ -1,0 +1,158 @@
+//! Webhook ingestion: parsed Meta events in, durable state and schedules out. Runs on the
+//! webhook path, so it makes no LLM call and as few store and scheduler calls as it can:
+//! per new customer message one store write to record it, two reads to plan, one
+//! schedule call per active follow-up (a replaced schedule needs no separate cancel), and
+//! one store write to commit the plan.
+
+use followup_domain::{ConversationId, Platform};
+use followup_meta::{BusinessEcho, CustomerMessage, InboundEvent, MessageKind};
+use followup_ports::InboundMessage;
+
+use crate::{ServiceError, Services};
+
+/// What one webhook delivery contained, for the log line and the tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IngestSummary {
+    /// Customer messages recorded for the first time.
+    pub recorded: usize,
+    /// Customer messages already recorded (Meta retries and duplicates).
+    pub duplicates: usize,
+    /// Business messages (echoes) added to transcripts.
+    pub echoes: usize,
+    /// WhatsApp delivery statuses (used by the sender issue's delivery records).
+    pub statuses: usize,
+    /// Receipts, unreacts, template updates, errors and other events that change nothing.
+    pub ignored: usize,
+    /// Events for an account no chatbot has connected.
+    pub unknown_account: usize,
+}
+
+fn kind_name(kind: &MessageKind) -> String {
+    match kind {
+        MessageKind::Text => "text".to_owned(),
+        MessageKind::Media => "media".to_owned(),
+        MessageKind::Location => "location".to_owned(),
+        MessageKind::Interactive => "interactive".to_owned(),
+        MessageKind::QuickReply => "quick_reply".to_owned(),
+        MessageKind::Postback => "postback".to_owned(),
+        MessageKind::Reaction => "reaction".to_owned(),
+        MessageKind::StoryReply => "story_reply".to_owned(),
+        MessageKind::Other(other) => {
+            format!("other:{}", other.chars().take(40).collect::<String>())
+        }
+    }
+}
+
+impl Services {
+    /// Handles every event of one webhook delivery. Returns only after everything is
+    /// durable; on an error the caller answers 5xx and Meta redelivers the whole batch,
+    /// which is safe because every step is idempotent.
+    pub async fn ingest(&self, events: Vec<InboundEvent>) -> Result<IngestSummary, ServiceError> {
+        let mut summary = IngestSummary::default();
+        for event in events {
+            match event {
+                InboundEvent::CustomerMessage(message) => {
+                    self.customer_message(message, &mut summary).await?
+                }
+                InboundEvent::BusinessEcho(echo) => self.business_echo(echo, &mut summary).await?,
+                InboundEvent::DeliveryStatus(_) => summary.statuses += 1,
+                InboundEvent::Ignored { .. } => summary.ignored += 1,
+            }
+        }
+        Ok(summary)
+    }
+
+    async fn owner(
+        &self,
+        platform: Platform,
+        account_id: &str,
+        summary: &mut IngestSummary,
+    ) -> Result<Option<followup_domain::ChatbotId>, ServiceError> {
+        let integration = self.store.find_integration(platform, account_id).await?;
+        if integration.is_none() {
+            summary.unknown_account += 1;
+            // The account id is the business's, not the customer's: safe to log.
+            tracing::info!(%platform, account = account_id, "event for an account no chatbot has connected; ignored");
+        }
+        Ok(integration.map(|i| i.chatbot_id))
+    }
+
+    async fn customer_message(
+        &self,
+        message: CustomerMessage,
+        summary: &mut IngestSummary,
+    ) -> Result<(), ServiceError> {
+        let Some(chatbot) = self
+            .owner(message.platform, &message.business_account_id, summary)
+            .await?
+        else {
+            return Ok(());
+        };
+        let Ok(conversation) = ConversationId::new(
+            message.platform,
+            &message.business_account_id,
+            &message.customer_id,
+        ) else {
+            summary.ignored += 1;
+            tracing::warn!(platform = %message.platform, "customer message with an unusable id ignored");
+            return Ok(());
+        };
+        let recorded = self
+            .store
+            .record_customer_message(
+                &chatbot,
+                &conversation,
+                InboundMessage {
+                    message_id: message.message_id,
+                    sent_at: message.sent_at,
+                    received_at: self.clock.now(),
+                    kind: kind_name(&message.kind),
+                    text: message.text,
+                    profile_name: message.profile_name,
+                },
+            )
+            .await?;
+        if recorded.duplicate {
+            summary.duplicates += 1;
+        } else {
+            summary.recorded += 1;
+        }
+        // Also after a duplicate: a crash between recording and planning leaves the period
+        // unplanned, and Meta's retry must finish the job.
+        self.plan_conversation(&chatbot, recorded.conversation)
+            .await
+    }
+
+    async fn business_echo(
+        &self,
+        echo: BusinessEcho,
+        summary: &mut IngestSummary,
+    ) -> Result<(), ServiceError> {
+        let Some(chatbot) = self
+            .owner(echo.platform, &echo.business_account_id, summary)
+            .await?
+        else {
+            return Ok(());
+        };
+        let Ok(conversation) =
+            ConversationId::new(echo.platform, &echo.business_account_id, &echo.customer_id)
+        else {
+            summary.ignored += 1;
+            return Ok(());
+        };
+        if self
+            .store
+            .record_business_message(
+                &chatbot,
+                &conversation,
+                &echo.message_id,
+                echo.sent_at,
+                echo.text,
+            )
+            .await?
+        {
+            summary.echoes += 1;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,40 @@
+//! Application services: what happens when a webhook arrives, when a follow-up comes due,
+//! and when one is deactivated or deleted. Written against the ports only, so the same code
+//! runs in the local engine and in the Lambda functions.
+
+mod due;
+mod ingest;
+mod lifecycle;
+mod plan;
+
+use std::sync::Arc;
+
+use followup_domain::WindowPolicy;
+use followup_ports::{Clock, Scheduler, SchedulerError, Store, StoreError};
+
+pub use due::RecordDue;
+pub use ingest::IngestSummary;
+
+/// Default first check of an `ai` delay: 2 hours after the customer's last message, the low
+/// end of the 2-6 h that usually works best. The judge then sends or picks a later time.
+pub const DEFAULT_AI_FIRST_CHECK_MINUTES: u32 = 120;
+
+/// The ports and settings the services work with.
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub store: Arc<dyn Store>,
+    pub scheduler: Arc<dyn Scheduler>,
+    pub clock: Arc<dyn Clock>,
+    pub policy: WindowPolicy,
+    pub ai_first_check_minutes: u32,
+}
+
+/// A service call failed for a reason on our side; the caller should retry (webhooks:
+/// answer 5xx so Meta redelivers; due items: leave them for redelivery).
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Scheduler(#[from] SchedulerError),
+}

@@ -1,0 +1,151 @@
+//! Platform accounts connected to a chatbot. Access tokens are write-only: accepted on PUT,
+//! never returned, never logged.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use followup_domain::conversation::parse_meta_id;
+use followup_domain::{ChatbotId, FieldError, Platform, Secret, ValidationErrors};
+use followup_ports::{Integration, Upserted};
+use serde::{Deserialize, Serialize};
+
+use super::RouteBuilder;
+use super::scope::ChatbotScope;
+use crate::error::ApiError;
+use crate::json::JsonBody;
+use crate::state::AppState;
+use crate::time_format::rfc3339;
+
+const COLLECTION: &str = "/v1/chatbots/{chatbot_id}/integrations";
+const ITEM: &str = "/v1/chatbots/{chatbot_id}/integrations/{platform}/{account_id}";
+
+const MAX_TOKEN_LEN: usize = 2048;
+
+pub(crate) fn routes(builder: RouteBuilder) -> RouteBuilder {
+    builder
+        .get(COLLECTION, list)
+        .put(ITEM, upsert)
+        .delete(ITEM, remove)
+}
+
+#[derive(Debug, Serialize)]
+struct IntegrationView {
+    platform: Platform,
+    account_id: String,
+    /// Always true: the token is stored but never shown.
+    has_access_token: bool,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<Integration> for IntegrationView {
+    fn from(integration: Integration) -> Self {
+        Self {
+            platform: integration.platform,
+            account_id: integration.account_id,
+            has_access_token: !integration.access_token.expose().is_empty(),
+            created_at: rfc3339(integration.created_at),
+            updated_at: rfc3339(integration.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct IntegrationList {
+    items: Vec<IntegrationView>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IntegrationRequest {
+    access_token: Option<String>,
+}
+
+impl std::fmt::Debug for IntegrationRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IntegrationRequest { access_token: *** }")
+    }
+}
+
+/// Parses `{platform}/{account_id}` from the path; an unknown platform is a 404.
+fn item_key(scope: &ChatbotScope) -> Result<(ChatbotId, Platform, String), ApiError> {
+    let platform = scope
+        .1
+        .get("platform")
+        .and_then(|raw| Platform::ALL.into_iter().find(|p| p.as_str() == raw))
+        .ok_or(ApiError::NotFound)?;
+    let account = scope.1.get("account_id").map_or("", String::as_str);
+    Ok((scope.0.clone(), platform, account.to_owned()))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    ChatbotScope(chatbot, _): ChatbotScope,
+) -> Result<Json<IntegrationList>, ApiError> {
+    let items = state.store().list_integrations(&chatbot).await?;
+    Ok(Json(IntegrationList {
+        items: items.into_iter().map(IntegrationView::from).collect(),
+    }))
+}
+
+async fn upsert(
+    State(state): State<AppState>,
+    scope: ChatbotScope,
+    JsonBody(request): JsonBody<IntegrationRequest>,
+) -> Result<Response, ApiError> {
+    let (chatbot, platform, account) = item_key(&scope)?;
+    let mut errors = ValidationErrors::default();
+    errors.collect(parse_meta_id("account_id", &account));
+    let token = match request.access_token.as_deref().map(str::trim) {
+        None => {
+            errors.push(FieldError::required("access_token"));
+            None
+        }
+        Some(token)
+            if token.is_empty()
+                || token.len() > MAX_TOKEN_LEN
+                || token.chars().any(char::is_whitespace) =>
+        {
+            errors.push(FieldError::new(
+                "access_token",
+                "token_format",
+                format!("must be 1 to {MAX_TOKEN_LEN} characters without whitespace"),
+            ));
+            None
+        }
+        Some(token) => Some(Secret::new(token)),
+    };
+    let token = errors.finish(|| token)?;
+    let now = state.clock().now();
+    let (stored, outcome) = state
+        .store()
+        .upsert_integration(Integration {
+            chatbot_id: chatbot.clone(),
+            platform,
+            account_id: account,
+            access_token: token,
+            created_at: now,
+            updated_at: now,
+        })
+        .await?;
+    tracing::info!(chatbot = %chatbot, %platform, account = %stored.account_id, ?outcome, "integration saved");
+    let status = match outcome {
+        Upserted::Created => StatusCode::CREATED,
+        Upserted::Updated => StatusCode::OK,
+    };
+    Ok((status, Json(IntegrationView::from(stored))).into_response())
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    scope: ChatbotScope,
+) -> Result<StatusCode, ApiError> {
+    let (chatbot, platform, account) = item_key(&scope)?;
+    state
+        .store()
+        .delete_integration(&chatbot, platform, &account)
+        .await?;
+    tracing::info!(chatbot = %chatbot, %platform, account = %account, "integration removed");
+    Ok(StatusCode::NO_CONTENT)
+}
