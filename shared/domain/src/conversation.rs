@@ -118,6 +118,9 @@ pub struct Conversation {
     pub planned_period: u64,
     /// The customer's profile name from the latest webhook contact, for template parameters.
     pub profile_name: Option<String>,
+    /// The silence period in which the judge found the stop trigger met: nothing more is
+    /// sent in it. A new customer message starts a new period and lifts the stop.
+    pub stopped_period: Option<u64>,
 }
 
 impl Conversation {

@@ -10,6 +10,7 @@ pub mod ids;
 pub mod log;
 pub mod platform;
 pub mod secret;
+pub mod send;
 mod text;
 pub mod time;
 pub mod validation;
@@ -23,5 +24,9 @@ pub use ids::{ChatbotId, FollowUpId};
 pub use log::{CancelReason, LogEntry, LogEvent};
 pub use platform::{DelayPlan, PlannedSend, Platform, SendMode, WindowPolicy};
 pub use secret::Secret;
+pub use send::{
+    Assessment, DropReason, DueFacts, Outgoing, PreCheck, SendDecision, SkipReason, decide,
+    pre_check,
+};
 pub use time::Timestamp;
 pub use validation::{FieldError, ValidationErrors};

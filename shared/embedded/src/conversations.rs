@@ -12,6 +12,9 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehav
 
 use crate::sqlite::{SqliteStore, unavailable};
 
+/// A customer message this soon after a sent follow-up counts as a reply to it.
+const REPLY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+
 /// Lines kept per conversation for the judge; older ones are dropped.
 pub const TRANSCRIPT_LINES: usize = 40;
 /// Characters kept per transcript line.
@@ -33,13 +36,17 @@ fn read_conversation(row: &Row<'_>) -> rusqlite::Result<Conversation> {
         planned_period: u64::try_from(row.get::<_, i64>(4)?)
             .map_err(|e| conversion(4, e.to_string()))?,
         profile_name: row.get(5)?,
+        stopped_period: row
+            .get::<_, Option<i64>>(6)?
+            .map(|p| u64::try_from(p).map_err(|e| conversion(6, e.to_string())))
+            .transpose()?,
     })
 }
 
 const SELECT_CONVERSATION: &str = "SELECT chatbot_id, id, last_customer_message_at, silence_period, \
-     planned_period, profile_name FROM conversations";
+     planned_period, profile_name, stopped_period FROM conversations";
 
-fn load_conversation(
+pub(crate) fn load_conversation(
     conn: &Connection,
     chatbot: &ChatbotId,
     id: &ConversationId,
@@ -54,11 +61,12 @@ fn load_conversation(
     .map_err(unavailable)
 }
 
-fn save_conversation(conn: &Connection, c: &Conversation) -> Result<(), StoreError> {
+pub(crate) fn save_conversation(conn: &Connection, c: &Conversation) -> Result<(), StoreError> {
     conn.execute(
         "INSERT OR REPLACE INTO conversations
-           (chatbot_id, id, last_customer_message_at, silence_period, planned_period, profile_name)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+           (chatbot_id, id, last_customer_message_at, silence_period, planned_period, profile_name,
+            stopped_period)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             c.chatbot_id.as_str(),
             c.id.as_str(),
@@ -66,6 +74,10 @@ fn save_conversation(conn: &Connection, c: &Conversation) -> Result<(), StoreErr
             i64::try_from(c.silence_period).map_err(unavailable)?,
             i64::try_from(c.planned_period).map_err(unavailable)?,
             c.profile_name,
+            c.stopped_period
+                .map(i64::try_from)
+                .transpose()
+                .map_err(unavailable)?,
         ],
     )
     .map_err(unavailable)?;
@@ -80,6 +92,7 @@ fn empty_conversation(chatbot: &ChatbotId, id: &ConversationId) -> Conversation 
         silence_period: 0,
         planned_period: 0,
         profile_name: None,
+        stopped_period: None,
     }
 }
 
@@ -123,7 +136,7 @@ fn add_transcript_line(
     Ok(inserted > 0)
 }
 
-fn append_entries(
+pub(crate) fn append_entries(
     conn: &Connection,
     chatbot: &ChatbotId,
     conversation: &ConversationId,
@@ -131,13 +144,21 @@ fn append_entries(
 ) -> Result<(), StoreError> {
     let mut statement = conn
         .prepare_cached(
-            "INSERT INTO conversation_log (chatbot_id, conversation_id, entry) VALUES (?1, ?2, ?3)",
+            "INSERT INTO conversation_log (chatbot_id, conversation_id, entry, follow_up_id, kind, reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )
         .map_err(unavailable)?;
     for entry in entries {
         let json = serde_json::to_string(entry).map_err(unavailable)?;
         statement
-            .execute(params![chatbot.as_str(), conversation.as_str(), json])
+            .execute(params![
+                chatbot.as_str(),
+                conversation.as_str(),
+                json,
+                entry.event.follow_up_id().map(FollowUpId::as_str),
+                entry.event.kind(),
+                entry.event.reason(),
+            ])
             .map_err(unavailable)?;
     }
     Ok(())
@@ -196,6 +217,14 @@ impl ConversationStore for SqliteStore {
                 state.profile_name.clone_from(&message.profile_name);
             }
             save_conversation(&tx, &state)?;
+            // A customer message within 24 h of a sent follow-up counts as its reply.
+            tx.execute(
+                "UPDATE deliveries SET replied_at = ?3
+                 WHERE chatbot_id = ?1 AND conversation_id = ?2 AND replied_at IS NULL
+                   AND sent_at IS NOT NULL AND sent_at <= ?3 AND ?3 - sent_at <= ?4",
+                params![chatbot.as_str(), id.as_str(), message.sent_at.as_millis(), REPLY_WINDOW_MS],
+            )
+            .map_err(unavailable)?;
             add_transcript_line(&tx, &chatbot, &id, &message.message_id, message.sent_at, "customer", message.text)?;
             append_entries(
                 &tx,

@@ -1,6 +1,7 @@
 //! Embedded adapters: everything the service needs on one machine, in one SQLite file.
 
 mod conversations;
+mod deliveries;
 mod integrations;
 mod migrations;
 mod scheduler;

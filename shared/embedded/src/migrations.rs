@@ -80,6 +80,33 @@ const MIGRATIONS: &[&str] = &[
         due_at INTEGER NOT NULL
     );
     CREATE INDEX schedules_by_due ON schedules (due_at);",
+    // 3: the sender: deliveries (claims), stopped conversations, and log columns for
+    // per-follow-up statistics.
+    "ALTER TABLE conversations ADD COLUMN stopped_period INTEGER;
+    ALTER TABLE conversation_log ADD COLUMN follow_up_id TEXT;
+    ALTER TABLE conversation_log ADD COLUMN kind TEXT;
+    ALTER TABLE conversation_log ADD COLUMN reason TEXT;
+    CREATE INDEX log_by_follow_up ON conversation_log (chatbot_id, follow_up_id, kind);
+    CREATE TABLE deliveries (
+        id TEXT PRIMARY KEY,
+        chatbot_id TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        follow_up_id TEXT NOT NULL,
+        silence_period INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        sent_as TEXT,
+        template_name TEXT,
+        platform_message_id TEXT,
+        detail TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        sent_at INTEGER,
+        replied_at INTEGER,
+        UNIQUE (chatbot_id, conversation_id, follow_up_id, silence_period)
+    );
+    CREATE INDEX deliveries_by_follow_up ON deliveries (chatbot_id, follow_up_id, created_at);
+    CREATE INDEX deliveries_awaiting_reply ON deliveries (chatbot_id, conversation_id, sent_at)
+        WHERE replied_at IS NULL;",
 ];
 
 /// The schema version this build expects.

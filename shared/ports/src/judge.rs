@@ -24,8 +24,23 @@ pub struct JudgeRequest {
     pub transcript: Vec<TranscriptLine>,
     pub last_customer_message: Timestamp,
     pub now: Timestamp,
-    /// For an `ai` delay: the latest moment the judge may ask to wait until.
+    /// For an `ai` delay: the latest moment the judge may ask to wait until (the end of
+    /// the free-form window, or for WhatsApp with a template a bound the sender picks).
     pub latest_send_at: Timestamp,
+    /// The most characters a generated text may have on this platform.
+    pub max_text_chars: usize,
+}
+
+impl JudgeRequest {
+    /// Whether the judge must pick the send time (an `ai` delay).
+    pub fn decides_timing(&self) -> bool {
+        matches!(self.follow_up.delay, followup_domain::Delay::Ai)
+    }
+
+    /// Whether the judge must write the text (an `ai` message).
+    pub fn writes_text(&self) -> bool {
+        matches!(self.follow_up.message, followup_domain::MessageMode::Ai)
+    }
 }
 
 /// The judge's decision, validated by the adapter before it is returned.

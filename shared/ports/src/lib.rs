@@ -16,6 +16,7 @@ pub use judge::{Judge, JudgeError, JudgeRequest, JudgeVerdict, Speaker, Transcri
 pub use messenger::{Messenger, OutboundBody, OutboundMessage, SendError, SendReceipt};
 pub use scheduler::{DueHandler, DueItem, DueKey, Scheduler, SchedulerError};
 pub use store::{
-    ConversationStore, ConversationSummary, FollowUpStore, InboundMessage, Integration,
-    IntegrationStore, LogPage, NewFollowUp, PendingFollowUp, Recorded, Store, StoreError, Upserted,
+    Claim, ConversationStore, ConversationSummary, Delivery, DeliveryStatus, DeliveryStore,
+    DeliveryUpdate, FollowUpStats, FollowUpStore, InboundMessage, Integration, IntegrationStore,
+    LogPage, NewFollowUp, PendingFollowUp, Recorded, Store, StoreError, Upserted,
 };

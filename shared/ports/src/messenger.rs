@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use followup_domain::{Platform, WhatsAppTemplate};
+use followup_domain::{Platform, Secret, WhatsAppTemplate};
 
 /// What to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +24,8 @@ pub struct OutboundMessage {
     pub body: OutboundBody,
     /// Our delivery id; on WhatsApp it travels as `biz_opaque_callback_data`.
     pub delivery_id: String,
+    /// The integration's access token (sent as a bearer token, never logged).
+    pub access_token: Secret,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -275,7 +275,216 @@ pub trait ConversationStore: Send + Sync {
     ) -> Result<LogPage, StoreError>;
 }
 
-/// Everything the service stores, behind one object.
-pub trait Store: FollowUpStore + IntegrationStore + ConversationStore {}
+/// Where a delivery stands. `Claimed` and `Throttled` are in flight; the others are final
+/// for the silence period (WhatsApp statuses move `Sent` on to `Delivered`, `Read`, or
+/// `Failed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryStatus {
+    Claimed,
+    Throttled,
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+    Skipped,
+    Unknown,
+}
 
-impl<T: FollowUpStore + IntegrationStore + ConversationStore> Store for T {}
+impl DeliveryStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Claimed => "claimed",
+            Self::Throttled => "throttled",
+            Self::Sent => "sent",
+            Self::Delivered => "delivered",
+            Self::Read => "read",
+            Self::Failed => "failed",
+            Self::Skipped => "skipped",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [
+            Self::Claimed,
+            Self::Throttled,
+            Self::Sent,
+            Self::Delivered,
+            Self::Read,
+            Self::Failed,
+            Self::Skipped,
+            Self::Unknown,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == raw)
+    }
+
+    /// Settled for its silence period: nothing more may be sent for it.
+    pub const fn is_final(self) -> bool {
+        !matches!(self, Self::Claimed | Self::Throttled)
+    }
+}
+
+/// One follow-up for one conversation and silence period: claimed before sending, so that
+/// concurrent or repeated deliveries of the same due item never send twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub id: String,
+    pub chatbot_id: ChatbotId,
+    pub conversation_id: ConversationId,
+    pub follow_up_id: FollowUpId,
+    pub silence_period: u64,
+    pub status: DeliveryStatus,
+    /// `text` or `template` once decided.
+    pub sent_as: Option<String>,
+    pub template_name: Option<String>,
+    pub platform_message_id: Option<String>,
+    /// Why it failed or was skipped, for the log and the API.
+    pub detail: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+    /// When the customer first wrote within 24 h after it was sent.
+    pub replied_at: Option<Timestamp>,
+}
+
+/// A claim's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// This caller may go on and send, under this delivery id.
+    Claimed(String),
+    /// Someone else holds or settled it.
+    Taken(Delivery),
+}
+
+/// How a delivery ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryUpdate {
+    pub status: DeliveryStatus,
+    pub sent_as: Option<String>,
+    pub template_name: Option<String>,
+    pub platform_message_id: Option<String>,
+    pub detail: Option<String>,
+    pub at: Timestamp,
+}
+
+/// Per-follow-up counts for operators tuning their follow-ups.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FollowUpStats {
+    pub scheduled: u64,
+    pub cancelled: std::collections::BTreeMap<String, u64>,
+    pub dropped: std::collections::BTreeMap<String, u64>,
+    pub skipped: std::collections::BTreeMap<String, u64>,
+    pub stopped: u64,
+    pub sent: u64,
+    pub failed: u64,
+    pub outcome_unknown: u64,
+    /// Sent follow-ups the customer answered within 24 h.
+    pub replied: u64,
+}
+
+impl FollowUpStats {
+    /// Share of sent follow-ups answered within 24 h; `None` before the first send.
+    pub fn reply_rate(&self) -> Option<f64> {
+        #[allow(clippy::cast_precision_loss)]
+        (self.sent > 0).then(|| self.replied as f64 / self.sent as f64)
+    }
+}
+
+/// Deliveries: claims, outcomes, statuses, replies and statistics.
+#[async_trait]
+pub trait DeliveryStore: Send + Sync {
+    async fn find_delivery(
+        &self,
+        chatbot: &ChatbotId,
+        conversation: &ConversationId,
+        follow_up: &FollowUpId,
+        silence_period: u64,
+    ) -> Result<Option<Delivery>, StoreError>;
+
+    /// Claims (conversation, follow-up, period) under `delivery_id`, atomically: exactly
+    /// one of any number of concurrent callers gets `Claimed`. A `Throttled` delivery can
+    /// be claimed again (its retry), under its original id.
+    async fn claim_delivery(
+        &self,
+        chatbot: &ChatbotId,
+        conversation: &ConversationId,
+        follow_up: &FollowUpId,
+        silence_period: u64,
+        delivery_id: &str,
+        now: Timestamp,
+    ) -> Result<Claim, StoreError>;
+
+    /// Gives a claim back (the judge asked to wait): the next check may claim again.
+    async fn release_claim(&self, chatbot: &ChatbotId, delivery_id: &str)
+    -> Result<(), StoreError>;
+
+    /// Marks a claimed delivery as throttled, to be claimed again by the retry.
+    async fn mark_throttled(
+        &self,
+        chatbot: &ChatbotId,
+        delivery_id: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Settles a delivery, in one transaction with removing the pending entry of its period
+    /// and appending `log`.
+    async fn finish_delivery(
+        &self,
+        chatbot: &ChatbotId,
+        delivery_id: &str,
+        update: DeliveryUpdate,
+        log: Vec<LogEntry>,
+    ) -> Result<(), StoreError>;
+
+    /// A WhatsApp status for a delivery of this chatbot: only moves forward
+    /// (sent → delivered → read; failed from any of them). Returns false when nothing
+    /// changed (unknown id, another chatbot's id, or an older status).
+    async fn record_delivery_status(
+        &self,
+        chatbot: &ChatbotId,
+        delivery_id: &str,
+        status: DeliveryStatus,
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
+
+    /// Newest first.
+    async fn list_deliveries(
+        &self,
+        chatbot: &ChatbotId,
+        follow_up: &FollowUpId,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError>;
+
+    async fn follow_up_stats(
+        &self,
+        chatbot: &ChatbotId,
+        follow_up: &FollowUpId,
+    ) -> Result<FollowUpStats, StoreError>;
+
+    /// Marks the conversation stopped for `silence_period` (the stop trigger was met), if
+    /// that is still its current period.
+    async fn stop_conversation(
+        &self,
+        chatbot: &ChatbotId,
+        conversation: &ConversationId,
+        silence_period: u64,
+    ) -> Result<bool, StoreError>;
+
+    /// Moves a pending follow-up to a later due time within its period (`ai` delay wait),
+    /// appending `log`. False when it is no longer pending for that period.
+    async fn reschedule_pending(
+        &self,
+        chatbot: &ChatbotId,
+        conversation: &ConversationId,
+        follow_up: &FollowUpId,
+        silence_period: u64,
+        due_at: Timestamp,
+        log: Vec<LogEntry>,
+    ) -> Result<bool, StoreError>;
+}
+
+/// Everything the service stores, behind one object.
+pub trait Store: FollowUpStore + IntegrationStore + ConversationStore + DeliveryStore {}
+
+impl<T: FollowUpStore + IntegrationStore + ConversationStore + DeliveryStore> Store for T {}
