@@ -19,6 +19,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "tests (cargo test)"
 cargo test --workspace --locked --no-fail-fast 2>&1 | tee target/test-output.txt
+step "judge accuracy (judge-eval, offline judge, labelled conversations)"
+cargo run --locked -q -p followup-judge --bin judge-eval -- --min-accuracy 0.8 | tail -n 1
+
 passed=$(grep -Eo '^test result: .*' target/test-output.txt | awk '{p += $4; f += $6} END {print p + 0}')
 failed=$(grep -Eo '^test result: .*' target/test-output.txt | awk '{p += $4; f += $6} END {print f + 0}')
 printf '\n%s passed, %s failed\n' "$passed" "$failed"

@@ -50,6 +50,16 @@ pub fn config(data_dir: &Path) -> EngineConfig {
         meta_app_secret: Some(APP_SECRET.into()),
         meta_verify_token: Some(VERIFY_TOKEN.into()),
         ai_first_check_minutes: 120,
+        messenger: "outbox".into(),
+        graph_base_url: "https://graph.facebook.com".into(),
+        graph_api_version: "v25.0".into(),
+        graph_timeout_ms: 2_000,
+        graph_max_attempts: 3,
+        graph_initial_backoff_ms: 10,
+        llm_base_url: None,
+        llm_model: "fake-model".into(),
+        llm_api_key: None,
+        llm_timeout_ms: 2_000,
         log_format: "text".into(),
     }
 }
@@ -68,7 +78,11 @@ impl RunningEngine {
     /// An engine on simulated time starting at `now`, without its scheduler loop: the test
     /// moves the clock and calls [`RunningEngine::fire_due`].
     pub async fn start_simulated(data_dir: &Path, now: Timestamp) -> Self {
-        let config = config(data_dir);
+        Self::start_simulated_with(config(data_dir), now).await
+    }
+
+    /// As [`RunningEngine::start_simulated`], with a configuration of the test's.
+    pub async fn start_simulated_with(config: EngineConfig, now: Timestamp) -> Self {
         let clock = Arc::new(FixedClock::new(now));
         let engine = Engine::bind_with_clock(&config, clock.clone())
             .await
@@ -109,9 +123,9 @@ impl RunningEngine {
             .expect("engine runs on simulated time")
     }
 
-    /// Fires every item due at the simulated now into the engine's due handler.
+    /// Fires every item due at the simulated now into the engine's sender.
     pub async fn fire_due(&self) -> usize {
-        let handler = followup_app::RecordDue(Arc::clone(&self.services));
+        let handler = followup_app::SendDue(Arc::clone(&self.services));
         self.scheduler
             .fire_due(followup_ports::Clock::now(self.clock()), &handler)
             .await

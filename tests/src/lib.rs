@@ -2,4 +2,5 @@
 //! a helper that runs the local engine on a free loopback port.
 
 pub mod engine;
+pub mod fakes;
 pub mod store_contract;

@@ -326,7 +326,12 @@ async fn when_the_customer_replies_then_pending_follow_ups_are_cancelled_and_pla
         .set(Timestamp::from_secs(T0 + 3600).plus_minutes(240));
     assert_eq!(setup.engine.fire_due().await, 1);
     let log = setup.log(&conversation_id(CUSTOMER)).await;
-    assert_eq!(kinds(&log).last().map(String::as_str), Some("due"));
+    // The offline judge decides whether it goes out; either way the sender settled it.
+    let settled = kinds(&log).last().cloned().unwrap_or_default();
+    assert!(
+        ["sent", "skipped"].contains(&settled.as_str()),
+        "settled by the sender: {settled}"
+    );
     assert_eq!(setup.engine.fire_due().await, 0, "fired once");
 }
 

@@ -5,8 +5,10 @@
 //! one store write to commit the plan.
 
 use followup_domain::{ConversationId, Platform};
-use followup_meta::{BusinessEcho, CustomerMessage, InboundEvent, MessageKind};
-use followup_ports::InboundMessage;
+use followup_meta::{
+    BusinessEcho, CustomerMessage, DeliveryStatus, InboundEvent, MessageKind, StatusKind,
+};
+use followup_ports::{DeliveryStatus as Status, InboundMessage};
 
 use crate::{ServiceError, Services};
 
@@ -19,7 +21,7 @@ pub struct IngestSummary {
     pub duplicates: usize,
     /// Business messages (echoes) added to transcripts.
     pub echoes: usize,
-    /// WhatsApp delivery statuses (used by the sender issue's delivery records).
+    /// WhatsApp statuses that moved one of our deliveries forward.
     pub statuses: usize,
     /// Receipts, unreacts, template updates, errors and other events that change nothing.
     pub ignored: usize,
@@ -55,7 +57,9 @@ impl Services {
                     self.customer_message(message, &mut summary).await?
                 }
                 InboundEvent::BusinessEcho(echo) => self.business_echo(echo, &mut summary).await?,
-                InboundEvent::DeliveryStatus(_) => summary.statuses += 1,
+                InboundEvent::DeliveryStatus(status) => {
+                    self.delivery_status(status, &mut summary).await?
+                }
                 InboundEvent::Ignored { .. } => summary.ignored += 1,
             }
         }
@@ -152,6 +156,54 @@ impl Services {
             .await?
         {
             summary.echoes += 1;
+        }
+        Ok(())
+    }
+}
+
+impl Services {
+    /// A WhatsApp status for a message we sent: `biz_opaque_callback_data` carries our
+    /// delivery id. Statuses of the business's other messages are ignored.
+    async fn delivery_status(
+        &self,
+        status: DeliveryStatus,
+        summary: &mut IngestSummary,
+    ) -> Result<(), ServiceError> {
+        let Some(delivery_id) = status
+            .callback_data
+            .as_deref()
+            .filter(|d| d.starts_with("dlv_"))
+        else {
+            summary.ignored += 1;
+            return Ok(());
+        };
+        let mapped = match status.status {
+            StatusKind::Sent => Status::Sent,
+            StatusKind::Delivered => Status::Delivered,
+            StatusKind::Read => Status::Read,
+            StatusKind::Failed => Status::Failed,
+            StatusKind::Other(_) => {
+                summary.ignored += 1;
+                return Ok(());
+            }
+        };
+        let Some(chatbot) = self
+            .owner(Platform::Whatsapp, &status.business_account_id, summary)
+            .await?
+        else {
+            return Ok(());
+        };
+        if self
+            .store
+            .record_delivery_status(&chatbot, delivery_id, mapped, status.at)
+            .await?
+        {
+            summary.statuses += 1;
+            if mapped == Status::Failed {
+                tracing::warn!(chatbot = %chatbot, delivery = delivery_id, codes = ?status.error_codes, "WhatsApp reports a sent follow-up failed");
+            }
+        } else {
+            summary.ignored += 1;
         }
         Ok(())
     }

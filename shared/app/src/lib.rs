@@ -2,18 +2,18 @@
 //! and when one is deactivated or deleted. Written against the ports only, so the same code
 //! runs in the local engine and in the Lambda functions.
 
-mod due;
 mod ingest;
 mod lifecycle;
 mod plan;
+mod sender;
 
 use std::sync::Arc;
 
 use followup_domain::WindowPolicy;
-use followup_ports::{Clock, Scheduler, SchedulerError, Store, StoreError};
+use followup_ports::{Clock, Judge, Messenger, Scheduler, SchedulerError, Store, StoreError};
 
-pub use due::RecordDue;
 pub use ingest::IngestSummary;
+pub use sender::{PROFILE_NAME_FALLBACK, SendDue, SendOutcome};
 
 /// Default first check of an `ai` delay: 2 hours after the customer's last message, the low
 /// end of the 2-6 h that usually works best. The judge then sends or picks a later time.
@@ -25,6 +25,8 @@ pub struct Services {
     pub store: Arc<dyn Store>,
     pub scheduler: Arc<dyn Scheduler>,
     pub clock: Arc<dyn Clock>,
+    pub judge: Arc<dyn Judge>,
+    pub messenger: Arc<dyn Messenger>,
     pub policy: WindowPolicy,
     pub ai_first_check_minutes: u32,
 }
@@ -37,4 +39,7 @@ pub enum ServiceError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Scheduler(#[from] SchedulerError),
+    /// Meta throttled the send beyond the client's own retries: deliver the item again later.
+    #[error("throttled by Meta")]
+    Throttled,
 }

@@ -47,11 +47,6 @@ pub enum LogEvent {
         silence_period: u64,
         reason: CancelReason,
     },
-    /// A scheduled follow-up came due and was handed to the sender.
-    Due {
-        follow_up_id: FollowUpId,
-        silence_period: u64,
-    },
     /// Dropped before the judge was asked.
     Dropped {
         follow_up_id: FollowUpId,
@@ -106,7 +101,6 @@ impl LogEvent {
             Self::CustomerMessage { .. } => None,
             Self::Scheduled { follow_up_id, .. }
             | Self::Cancelled { follow_up_id, .. }
-            | Self::Due { follow_up_id, .. }
             | Self::Dropped { follow_up_id, .. }
             | Self::Skipped { follow_up_id, .. }
             | Self::Waiting { follow_up_id, .. }
@@ -123,7 +117,6 @@ impl LogEvent {
             Self::CustomerMessage { .. } => "customer_message",
             Self::Scheduled { .. } => "scheduled",
             Self::Cancelled { .. } => "cancelled",
-            Self::Due { .. } => "due",
             Self::Dropped { .. } => "dropped",
             Self::Skipped { .. } => "skipped",
             Self::Waiting { .. } => "waiting",

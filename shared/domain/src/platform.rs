@@ -37,6 +37,16 @@ impl Platform {
         }
     }
 
+    /// The longest free-form text the platform accepts, in characters: Instagram 1000,
+    /// Messenger 2000, WhatsApp 4096.
+    pub const fn max_text_chars(self) -> usize {
+        match self {
+            Self::Whatsapp => 4096,
+            Self::Messenger => 2000,
+            Self::Instagram => 1000,
+        }
+    }
+
     /// Only WhatsApp has message templates that may go out after the window closes.
     pub const fn supports_templates(self) -> bool {
         matches!(self, Self::Whatsapp)

@@ -139,7 +139,7 @@ impl DeliveryStore for SqliteStore {
                     .map_err(unavailable)?;
                     Claim::Claimed(existing.id)
                 }
-                Some(existing) => Claim::Taken(existing),
+                Some(existing) => Claim::Taken(Box::new(existing)),
                 None => {
                     tx.execute(
                         "INSERT INTO deliveries (id, chatbot_id, conversation_id, follow_up_id, silence_period,

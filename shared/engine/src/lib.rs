@@ -5,11 +5,15 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use followup_app::{DEFAULT_AI_FIRST_CHECK_MINUTES, RecordDue, Services};
+use std::time::Duration;
+
+use followup_app::{DEFAULT_AI_FIRST_CHECK_MINUTES, SendDue, Services};
 use followup_domain::{Secret, WindowPolicy};
 use followup_embedded::{SqliteScheduler, SqliteStore};
+use followup_graph::{GraphClient, GraphConfig, Outbox};
 use followup_http::{ApiTokens, AppDeps, AppState, Grant, WebhookSecrets};
-use followup_ports::{Clock, SystemClock};
+use followup_judge::{OfflineJudge, OpenAiConfig, OpenAiJudge};
+use followup_ports::{Clock, Judge, Messenger, SystemClock};
 use tokio::net::TcpListener;
 
 /// The engine's settings; see `followup-local --help` for the flags and variables.
@@ -52,6 +56,49 @@ pub struct EngineConfig {
     /// checked by the judge (who then sends or picks a later time).
     #[arg(long, env = "FOLLOWUP_AI_FIRST_CHECK_MINUTES", default_value_t = DEFAULT_AI_FIRST_CHECK_MINUTES)]
     pub ai_first_check_minutes: u32,
+
+    /// Where follow-ups go: `outbox` records them locally (visible in the deliveries API and
+    /// the log, nothing leaves the machine); `graph` sends them through Meta's Graph API
+    /// with each integration's access token.
+    #[arg(long, env = "FOLLOWUP_MESSENGER", default_value = "outbox", value_parser = ["outbox", "graph"])]
+    pub messenger: String,
+
+    /// Graph API root (with `graph`).
+    #[arg(long, env = "FOLLOWUP_GRAPH_BASE_URL", default_value = followup_graph::GraphConfig::DEFAULT_BASE_URL)]
+    pub graph_base_url: String,
+
+    /// Graph API version (with `graph`).
+    #[arg(long, env = "FOLLOWUP_GRAPH_API_VERSION", default_value = followup_graph::GraphConfig::DEFAULT_API_VERSION)]
+    pub graph_api_version: String,
+
+    /// Timeout of one Graph API request, in milliseconds.
+    #[arg(long, env = "FOLLOWUP_GRAPH_TIMEOUT_MS", default_value_t = 10_000)]
+    pub graph_timeout_ms: u64,
+
+    /// Requests per send when Meta throttles (then the item is retried later).
+    #[arg(long, env = "FOLLOWUP_GRAPH_MAX_ATTEMPTS", default_value_t = 3)]
+    pub graph_max_attempts: u32,
+
+    /// First backoff after a throttled send, in milliseconds (doubles per attempt).
+    #[arg(long, env = "FOLLOWUP_GRAPH_INITIAL_BACKOFF_MS", default_value_t = 500)]
+    pub graph_initial_backoff_ms: u64,
+
+    /// An OpenAI-compatible API root (e.g. https://api.openai.com/v1, an Ollama or vLLM
+    /// server). Unset: the offline judge, a deterministic keyword heuristic.
+    #[arg(long, env = "FOLLOWUP_LLM_BASE_URL")]
+    pub llm_base_url: Option<String>,
+
+    /// The model to ask (with an LLM base URL).
+    #[arg(long, env = "FOLLOWUP_LLM_MODEL", default_value = "gpt-4.1-mini")]
+    pub llm_model: String,
+
+    /// The model API key, sent as a bearer token (never logged).
+    #[arg(long, env = "FOLLOWUP_LLM_API_KEY", hide_env_values = true)]
+    pub llm_api_key: Option<String>,
+
+    /// Timeout of one judge request, in milliseconds.
+    #[arg(long, env = "FOLLOWUP_LLM_TIMEOUT_MS", default_value_t = 20_000)]
+    pub llm_timeout_ms: u64,
 
     /// Log format: `text` for people, `json` for log pipelines.
     #[arg(long, env = "FOLLOWUP_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
@@ -127,6 +174,36 @@ fn local_secret(data_dir: &Path, file: &str) -> Result<(String, PathBuf), Engine
     let token = hex::encode(bytes);
     write_private(&path, &token).map_err(data_dir_error(&path))?;
     Ok((token, path))
+}
+
+/// The offline judge unless a model is configured.
+fn judge(config: &EngineConfig) -> Result<Arc<dyn Judge>, EngineError> {
+    let Some(base_url) = &config.llm_base_url else {
+        return Ok(Arc::new(OfflineJudge));
+    };
+    let mut settings = OpenAiConfig::new(base_url.clone(), config.llm_model.clone());
+    settings.api_key = config.llm_api_key.clone().map(Secret::new);
+    settings.timeout = Duration::from_millis(config.llm_timeout_ms);
+    let judge =
+        OpenAiJudge::new(settings).map_err(|e| EngineError::Config(format!("LLM judge: {e}")))?;
+    Ok(Arc::new(judge))
+}
+
+/// The outbox unless the Graph API is asked for.
+fn messenger(config: &EngineConfig) -> Result<Arc<dyn Messenger>, EngineError> {
+    if config.messenger != "graph" {
+        return Ok(Arc::new(Outbox::new()));
+    }
+    let client = GraphClient::new(GraphConfig {
+        base_url: config.graph_base_url.clone(),
+        api_version: config.graph_api_version.clone(),
+        timeout: Duration::from_millis(config.graph_timeout_ms),
+        max_attempts: config.graph_max_attempts,
+        initial_backoff: Duration::from_millis(config.graph_initial_backoff_ms),
+        ..GraphConfig::default()
+    })
+    .map_err(|e| EngineError::Config(format!("Graph API: {e}")))?;
+    Ok(Arc::new(client))
 }
 
 /// The data directory holds the store and local secrets: readable by this user only.
@@ -219,6 +296,8 @@ impl Engine {
         let services = Arc::new(Services {
             store: Arc::new(store),
             scheduler: Arc::new(scheduler.clone()),
+            judge: judge(config)?,
+            messenger: messenger(config)?,
             clock: Arc::clone(&clock),
             policy,
             ai_first_check_minutes: config.ai_first_check_minutes,
@@ -260,7 +339,7 @@ impl Engine {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let (stop_scheduler, scheduler_stopped) = tokio::sync::oneshot::channel::<()>();
-        let handler = Arc::new(RecordDue(Arc::clone(&self.services)));
+        let handler = Arc::new(SendDue(Arc::clone(&self.services)));
         let scheduler = tokio::spawn(self.scheduler.run(self.clock, handler, async {
             let _ = scheduler_stopped.await;
         }));

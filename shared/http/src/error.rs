@@ -77,6 +77,7 @@ impl From<followup_app::ServiceError> for ApiError {
             followup_app::ServiceError::Scheduler(scheduler) => {
                 Self::Unavailable(scheduler.to_string())
             }
+            followup_app::ServiceError::Throttled => Self::Unavailable("throttled by Meta".into()),
         }
     }
 }

@@ -354,7 +354,7 @@ pub enum Claim {
     /// This caller may go on and send, under this delivery id.
     Claimed(String),
     /// Someone else holds or settled it.
-    Taken(Delivery),
+    Taken(Box<Delivery>),
 }
 
 /// How a delivery ended.

@@ -100,7 +100,7 @@ struct ListQuery {
 
 /// A follow-up of a chatbot, after authentication and the grant check.
 #[derive(Debug)]
-struct ItemScope(ChatbotId, FollowUpId);
+pub(crate) struct ItemScope(pub ChatbotId, pub FollowUpId);
 
 impl FromRequestParts<AppState> for ItemScope {
     type Rejection = ApiError;

@@ -12,6 +12,7 @@ use axum::routing::MethodRouter;
 use crate::state::AppState;
 
 pub mod conversations;
+pub mod deliveries;
 pub mod follow_ups;
 pub mod integrations;
 pub mod meta;
@@ -64,5 +65,6 @@ pub(crate) fn all_routes() -> RouteBuilder {
     let builder = follow_ups::routes(builder);
     let builder = integrations::routes(builder);
     let builder = conversations::routes(builder);
+    let builder = deliveries::routes(builder);
     webhook::routes(builder)
 }

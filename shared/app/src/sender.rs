@@ -1,0 +1,516 @@
+//! The sender: what happens when a follow-up comes due. Cheap checks first, then a claim
+//! (so concurrent or repeated deliveries of the same item judge and send at most once),
+//! then one judge call, then the window, then one send. Every outcome is logged in the
+//! conversation with its reason.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use followup_domain::{
+    Assessment, CancelReason, Conversation, DropReason, DueFacts, FollowUp, LogEntry, LogEvent,
+    Outgoing, PreCheck, SendDecision, SkipReason, TemplateParameter, Timestamp, decide, pre_check,
+};
+use followup_ports::{
+    Claim, DeliveryStatus, DeliveryUpdate, DueHandler, DueItem, DueKey, Integration, JudgeRequest,
+    OutboundBody, OutboundMessage, SendError,
+};
+
+use crate::{ServiceError, Services};
+
+/// Stands in for a customer's profile name that Meta did not send, so a template with a
+/// `profile_name` parameter can still go out.
+pub const PROFILE_NAME_FALLBACK: &str = "there";
+
+/// What became of one due item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendOutcome {
+    Dropped(DropReason),
+    /// Another delivery of the same item holds or settled the claim.
+    Duplicate,
+    Skipped(SkipReason),
+    Stopped,
+    Waiting(Timestamp),
+    Sent,
+    Failed,
+    OutcomeUnknown,
+}
+
+/// The due handler that sends (used by the embedded scheduler and the sender Lambda).
+#[derive(Debug, Clone)]
+pub struct SendDue(pub Arc<Services>);
+
+#[async_trait]
+impl DueHandler for SendDue {
+    async fn on_due(&self, item: DueItem) -> Result<(), String> {
+        self.0
+            .send_due(&item)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
+fn new_delivery_id() -> String {
+    format!("dlv_{}", uuid::Uuid::now_v7().simple())
+}
+
+impl Services {
+    fn entry(&self, event: LogEvent) -> Vec<LogEntry> {
+        vec![LogEntry {
+            at: self.clock.now(),
+            event,
+        }]
+    }
+
+    /// Handles one due item. `Err` means "deliver it again later" (store or scheduler
+    /// unavailable, or Meta throttled us); everything else is settled and logged.
+    pub async fn send_due(&self, item: &DueItem) -> Result<SendOutcome, ServiceError> {
+        let key = &item.key;
+        let chatbot = &key.chatbot_id;
+        let period = item.silence_period;
+        let Some(conversation) = self
+            .store
+            .get_conversation(chatbot, &key.conversation_id)
+            .await?
+        else {
+            tracing::warn!(chatbot = %chatbot, "due item for an unknown conversation dropped");
+            return Ok(SendOutcome::Dropped(DropReason::Stale));
+        };
+        let follow_up = self.store.get_follow_up(chatbot, &key.follow_up_id).await?;
+        let (account, customer) = conversation.id.parts();
+        let platform = conversation.id.platform();
+        let integration = self
+            .store
+            .find_integration(platform, account)
+            .await?
+            .filter(|i| i.chatbot_id == *chatbot);
+        let existing = self
+            .store
+            .find_delivery(chatbot, &key.conversation_id, &key.follow_up_id, period)
+            .await?;
+        let facts = DueFacts {
+            due_period: period,
+            conversation: &conversation,
+            follow_up: follow_up.as_ref(),
+            already_settled: existing.as_ref().is_some_and(|d| d.status.is_final()),
+            has_integration: integration.is_some(),
+        };
+        if let PreCheck::Drop(reason) = pre_check(&facts) {
+            return self.drop_item(item, reason).await;
+        }
+        let (Some(follow_up), Some(integration), Some(last_message)) = (
+            follow_up,
+            integration,
+            conversation.last_customer_message_at,
+        ) else {
+            return self.drop_item(item, DropReason::Stale).await;
+        };
+
+        let delivery_id = match self
+            .store
+            .claim_delivery(
+                chatbot,
+                &key.conversation_id,
+                &key.follow_up_id,
+                period,
+                &new_delivery_id(),
+                self.clock.now(),
+            )
+            .await?
+        {
+            Claim::Claimed(id) => id,
+            Claim::Taken(_) => {
+                tracing::info!(chatbot = %chatbot, follow_up = %key.follow_up_id, "due item already claimed; duplicate delivery ignored");
+                return Ok(SendOutcome::Duplicate);
+            }
+        };
+
+        let now = self.clock.now();
+        let request = JudgeRequest {
+            platform,
+            follow_up: follow_up.config.clone(),
+            transcript: self.store.transcript(chatbot, &key.conversation_id).await?,
+            last_customer_message: last_message,
+            now,
+            latest_send_at: last_message.plus_minutes(self.policy.latest_free_form_minutes()),
+            max_text_chars: platform.max_text_chars(),
+        };
+        let assessment = match self.judge.assess(&request).await {
+            Ok(verdict) => Assessment {
+                stop_trigger_met: verdict.stop_trigger_met,
+                description_applies: verdict.description_applies,
+                wait_until: verdict.wait_until.filter(|_| request.decides_timing()),
+                message_text: verdict.message_text.filter(|_| request.writes_text()),
+            },
+            Err(error) => {
+                // No send on a judge failure: the follow-up is skipped for this silence
+                // period (the adapter already retried), and the log says why.
+                tracing::warn!(chatbot = %chatbot, follow_up = %key.follow_up_id, %error, "judge failed; follow-up skipped");
+                return self
+                    .settle(
+                        item,
+                        &delivery_id,
+                        DeliveryStatus::Skipped,
+                        Some(error.to_string()),
+                        LogEvent::Skipped {
+                            follow_up_id: key.follow_up_id.clone(),
+                            silence_period: period,
+                            reason: SkipReason::JudgeFailed,
+                        },
+                    )
+                    .await
+                    .map(|()| SendOutcome::Skipped(SkipReason::JudgeFailed));
+            }
+        };
+
+        match decide(
+            &follow_up,
+            platform,
+            last_message,
+            now,
+            self.policy,
+            &assessment,
+        ) {
+            SendDecision::StopConversation => self.stop(item, &delivery_id).await,
+            SendDecision::Skip(reason) => self
+                .settle(
+                    item,
+                    &delivery_id,
+                    DeliveryStatus::Skipped,
+                    Some(format!("{reason:?}")),
+                    LogEvent::Skipped {
+                        follow_up_id: key.follow_up_id.clone(),
+                        silence_period: period,
+                        reason,
+                    },
+                )
+                .await
+                .map(|()| SendOutcome::Skipped(reason)),
+            SendDecision::WaitUntil(until) => self.wait(item, &delivery_id, until).await,
+            SendDecision::Send(outgoing) => {
+                self.deliver(
+                    item,
+                    &delivery_id,
+                    &conversation,
+                    &follow_up,
+                    integration,
+                    customer,
+                    outgoing,
+                )
+                .await
+            }
+        }
+    }
+
+    async fn drop_item(
+        &self,
+        item: &DueItem,
+        reason: DropReason,
+    ) -> Result<SendOutcome, ServiceError> {
+        let key = &item.key;
+        let log = self.entry(LogEvent::Dropped {
+            follow_up_id: key.follow_up_id.clone(),
+            silence_period: item.silence_period,
+            reason,
+        });
+        let settled = self
+            .store
+            .settle_pending(
+                &key.chatbot_id,
+                &key.conversation_id,
+                &key.follow_up_id,
+                item.silence_period,
+                log.clone(),
+            )
+            .await?;
+        if !settled && reason != DropReason::Stale {
+            self.store
+                .append_log(&key.chatbot_id, &key.conversation_id, log)
+                .await?;
+        }
+        tracing::info!(chatbot = %key.chatbot_id, follow_up = %key.follow_up_id, ?reason, "due follow-up dropped");
+        Ok(SendOutcome::Dropped(reason))
+    }
+
+    async fn settle(
+        &self,
+        item: &DueItem,
+        delivery_id: &str,
+        status: DeliveryStatus,
+        detail: Option<String>,
+        event: LogEvent,
+    ) -> Result<(), ServiceError> {
+        self.settle_with(
+            item,
+            delivery_id,
+            DeliveryUpdate {
+                status,
+                sent_as: None,
+                template_name: None,
+                platform_message_id: None,
+                detail,
+                at: self.clock.now(),
+            },
+            event,
+        )
+        .await
+    }
+
+    async fn settle_with(
+        &self,
+        item: &DueItem,
+        delivery_id: &str,
+        update: DeliveryUpdate,
+        event: LogEvent,
+    ) -> Result<(), ServiceError> {
+        let kind = event.kind();
+        self.store
+            .finish_delivery(&item.key.chatbot_id, delivery_id, update, self.entry(event))
+            .await?;
+        tracing::info!(chatbot = %item.key.chatbot_id, follow_up = %item.key.follow_up_id, delivery = delivery_id, outcome = kind, "due follow-up settled");
+        Ok(())
+    }
+
+    /// The stop trigger is met: nothing more goes out in this silence period.
+    async fn stop(&self, item: &DueItem, delivery_id: &str) -> Result<SendOutcome, ServiceError> {
+        let key = &item.key;
+        let period = item.silence_period;
+        self.store
+            .stop_conversation(&key.chatbot_id, &key.conversation_id, period)
+            .await?;
+        for other in self
+            .store
+            .pending_follow_ups(&key.chatbot_id, &key.conversation_id)
+            .await?
+        {
+            if other.follow_up_id == key.follow_up_id {
+                continue;
+            }
+            self.scheduler
+                .cancel(&DueKey {
+                    chatbot_id: key.chatbot_id.clone(),
+                    conversation_id: key.conversation_id.clone(),
+                    follow_up_id: other.follow_up_id.clone(),
+                })
+                .await?;
+            let log = self.entry(LogEvent::Cancelled {
+                follow_up_id: other.follow_up_id.clone(),
+                silence_period: other.silence_period,
+                reason: CancelReason::StopTriggerMet,
+            });
+            self.store
+                .settle_pending(
+                    &key.chatbot_id,
+                    &key.conversation_id,
+                    &other.follow_up_id,
+                    other.silence_period,
+                    log,
+                )
+                .await?;
+        }
+        self.settle(
+            item,
+            delivery_id,
+            DeliveryStatus::Skipped,
+            Some("stop trigger met".into()),
+            LogEvent::Stopped {
+                follow_up_id: key.follow_up_id.clone(),
+                silence_period: period,
+            },
+        )
+        .await?;
+        Ok(SendOutcome::Stopped)
+    }
+
+    /// `ai` delay: check again later in the same silence period.
+    async fn wait(
+        &self,
+        item: &DueItem,
+        delivery_id: &str,
+        until: Timestamp,
+    ) -> Result<SendOutcome, ServiceError> {
+        let key = &item.key;
+        self.store
+            .release_claim(&key.chatbot_id, delivery_id)
+            .await?;
+        self.scheduler
+            .schedule(DueItem {
+                key: key.clone(),
+                silence_period: item.silence_period,
+                due_at: until,
+            })
+            .await?;
+        let log = self.entry(LogEvent::Waiting {
+            follow_up_id: key.follow_up_id.clone(),
+            silence_period: item.silence_period,
+            until,
+        });
+        self.store
+            .reschedule_pending(
+                &key.chatbot_id,
+                &key.conversation_id,
+                &key.follow_up_id,
+                item.silence_period,
+                until,
+                log,
+            )
+            .await?;
+        tracing::info!(chatbot = %key.chatbot_id, follow_up = %key.follow_up_id, "judge asked to wait");
+        Ok(SendOutcome::Waiting(until))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn deliver(
+        &self,
+        item: &DueItem,
+        delivery_id: &str,
+        conversation: &Conversation,
+        follow_up: &FollowUp,
+        integration: Integration,
+        customer: &str,
+        outgoing: Outgoing,
+    ) -> Result<SendOutcome, ServiceError> {
+        let key = &item.key;
+        let period = item.silence_period;
+        let (body, sent_as, template_name) = match outgoing {
+            Outgoing::Text(text) => (OutboundBody::Text(text), "text", None),
+            Outgoing::Template(template) => {
+                let name = template.name.as_str().to_owned();
+                let resolved_parameters = template
+                    .parameters
+                    .iter()
+                    .map(|p| match p {
+                        TemplateParameter::Text { text } => text.as_str().to_owned(),
+                        TemplateParameter::ProfileName => conversation
+                            .profile_name
+                            .clone()
+                            .unwrap_or_else(|| PROFILE_NAME_FALLBACK.to_owned()),
+                    })
+                    .collect();
+                (
+                    OutboundBody::Template {
+                        template,
+                        resolved_parameters,
+                    },
+                    "template",
+                    Some(name),
+                )
+            }
+        };
+        let message = OutboundMessage {
+            platform: integration.platform,
+            business_account_id: integration.account_id,
+            recipient_id: customer.to_owned(),
+            body,
+            delivery_id: delivery_id.to_owned(),
+            access_token: integration.access_token,
+        };
+        let update = |status, platform_message_id, detail| DeliveryUpdate {
+            status,
+            sent_as: Some(sent_as.to_owned()),
+            template_name: template_name.clone(),
+            platform_message_id,
+            detail,
+            at: self.clock.now(),
+        };
+        let follow_up_id = follow_up.id.clone();
+        match self.messenger.send(&message).await {
+            Ok(receipt) => {
+                self.settle_with(
+                    item,
+                    delivery_id,
+                    update(
+                        DeliveryStatus::Sent,
+                        Some(receipt.platform_message_id),
+                        None,
+                    ),
+                    LogEvent::Sent {
+                        follow_up_id,
+                        silence_period: period,
+                        delivery_id: delivery_id.to_owned(),
+                        sent_as: sent_as.to_owned(),
+                    },
+                )
+                .await?;
+                Ok(SendOutcome::Sent)
+            }
+            Err(SendError::WindowClosed) => {
+                self.settle_with(
+                    item,
+                    delivery_id,
+                    update(
+                        DeliveryStatus::Skipped,
+                        None,
+                        Some("window closed (Meta)".into()),
+                    ),
+                    LogEvent::Skipped {
+                        follow_up_id,
+                        silence_period: period,
+                        reason: SkipReason::WindowClosed,
+                    },
+                )
+                .await?;
+                Ok(SendOutcome::Skipped(SkipReason::WindowClosed))
+            }
+            Err(SendError::OptedOut) => {
+                self.settle_with(
+                    item,
+                    delivery_id,
+                    update(
+                        DeliveryStatus::Skipped,
+                        None,
+                        Some("customer opted out".into()),
+                    ),
+                    LogEvent::Skipped {
+                        follow_up_id,
+                        silence_period: period,
+                        reason: SkipReason::OptedOut,
+                    },
+                )
+                .await?;
+                Ok(SendOutcome::Skipped(SkipReason::OptedOut))
+            }
+            Err(SendError::Throttled) => {
+                // Released for the retry: the scheduler (or SQS) delivers the item again.
+                self.store
+                    .mark_throttled(&key.chatbot_id, delivery_id, self.clock.now())
+                    .await?;
+                tracing::warn!(chatbot = %key.chatbot_id, follow_up = %key.follow_up_id, "throttled by Meta; will retry");
+                Err(ServiceError::Throttled)
+            }
+            Err(SendError::Unknown(detail)) => {
+                self.settle_with(
+                    item,
+                    delivery_id,
+                    update(DeliveryStatus::Unknown, None, Some(detail)),
+                    LogEvent::OutcomeUnknown {
+                        follow_up_id,
+                        silence_period: period,
+                        delivery_id: delivery_id.to_owned(),
+                    },
+                )
+                .await?;
+                Ok(SendOutcome::OutcomeUnknown)
+            }
+            Err(error @ (SendError::BadToken | SendError::Rejected { .. })) => {
+                if matches!(error, SendError::BadToken) {
+                    tracing::error!(chatbot = %key.chatbot_id, platform = %message.platform, "access token rejected by Meta; update the integration");
+                }
+                let detail = error.to_string();
+                self.settle_with(
+                    item,
+                    delivery_id,
+                    update(DeliveryStatus::Failed, None, Some(detail.clone())),
+                    LogEvent::Failed {
+                        follow_up_id,
+                        silence_period: period,
+                        delivery_id: delivery_id.to_owned(),
+                        error: detail,
+                    },
+                )
+                .await?;
+                Ok(SendOutcome::Failed)
+            }
+        }
+    }
+}
