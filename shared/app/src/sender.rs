@@ -177,7 +177,7 @@ impl Services {
                     item,
                     &delivery_id,
                     DeliveryStatus::Skipped,
-                    Some(format!("{reason:?}")),
+                    Some(reason.as_str().to_owned()),
                     LogEvent::Skipped {
                         follow_up_id: key.follow_up_id.clone(),
                         silence_period: period,

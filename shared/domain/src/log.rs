@@ -144,12 +144,7 @@ impl LogEvent {
                 DropReason::ConversationStopped => "conversation_stopped",
                 DropReason::NoIntegration => "no_integration",
             }),
-            Self::Skipped { reason, .. } => Some(match reason {
-                SkipReason::DescriptionDoesNotApply => "description_does_not_apply",
-                SkipReason::WindowClosed => "window_closed",
-                SkipReason::JudgeFailed => "judge_failed",
-                SkipReason::OptedOut => "opted_out",
-            }),
+            Self::Skipped { reason, .. } => Some(reason.as_str()),
             _ => None,
         }
     }

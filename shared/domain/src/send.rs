@@ -39,6 +39,17 @@ pub enum SkipReason {
     OptedOut,
 }
 
+impl SkipReason {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::DescriptionDoesNotApply => "description_does_not_apply",
+            Self::WindowClosed => "window_closed",
+            Self::JudgeFailed => "judge_failed",
+            Self::OptedOut => "opted_out",
+        }
+    }
+}
+
 /// What the checks before the judge decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PreCheck {

@@ -154,7 +154,7 @@ struct LogPageView {
 fn entry_view(seq: u64, at: followup_domain::Timestamp, event: &LogEvent) -> Value {
     let mut value = serde_json::to_value(event).unwrap_or(Value::Null);
     if let Value::Object(fields) = &mut value {
-        for key in ["sent_at", "due_at"] {
+        for key in ["sent_at", "due_at", "until"] {
             if let Some(millis) = fields.get(key).and_then(Value::as_i64) {
                 fields.insert(
                     key.to_owned(),
