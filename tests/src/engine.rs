@@ -116,6 +116,54 @@ impl RunningEngine {
         }
     }
 
+    /// Calls the API as the admin (all chatbots): status and JSON body (`Null` when empty).
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        let mut request = self
+            .http
+            .request(method, self.url(path))
+            .bearer_auth(ADMIN_TOKEN);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.expect("request reaches the engine");
+        let status = response.status();
+        let bytes = response.bytes().await.expect("body");
+        let value = if bytes.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_slice(&bytes).expect("JSON body")
+        };
+        (status, value)
+    }
+
+    /// POSTs `body` to the webhook as Meta would, signed with [`APP_SECRET`] unless
+    /// `signature` says otherwise (`Some(None)`: no header at all).
+    pub async fn post_webhook(
+        &self,
+        body: &[u8],
+        signature: Option<Option<&str>>,
+    ) -> (reqwest::StatusCode, String) {
+        let mut request = self
+            .http
+            .post(self.url("/v1/webhooks/meta"))
+            .header("content-type", "application/json")
+            .body(body.to_vec());
+        let signature = match signature {
+            None => Some(followup_meta::sign(APP_SECRET.as_bytes(), body)),
+            Some(given) => given.map(str::to_owned),
+        };
+        if let Some(signature) = signature {
+            request = request.header("x-hub-signature-256", signature);
+        }
+        let response = request.send().await.expect("request reaches the engine");
+        (response.status(), response.text().await.expect("text"))
+    }
+
     /// The simulated clock (panics on a real-time engine).
     pub fn clock(&self) -> &FixedClock {
         self.clock

@@ -3,4 +3,6 @@
 
 pub mod engine;
 pub mod fakes;
+pub mod moto;
+pub mod runtime_api;
 pub mod store_contract;

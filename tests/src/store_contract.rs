@@ -1,15 +1,20 @@
-//! The store contract: behaviour every [`FollowUpStore`] adapter must show, written once
-//! and run against each adapter family (SQLite now; DynamoDB on moto with the AWS issue).
-//! Each case takes a fresh, empty store.
+//! The store contract: behaviour every [`Store`] adapter must show, written once against
+//! the traits and run against each adapter (SQLite in `store_sqlite.rs`, DynamoDB on moto
+//! in `store_dynamo.rs`). Each case takes a fresh, empty store.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use followup_domain::followup::LabelColor;
 use followup_domain::{
-    ChatbotId, FollowUpConfig, FollowUpDraft, FollowUpFilter, FollowUpId, MAX_ACTIVE_FOLLOW_UPS,
-    Timestamp,
+    CancelReason, ChatbotId, Conversation, ConversationId, DropReason, FollowUpConfig,
+    FollowUpDraft, FollowUpFilter, FollowUpId, LogEntry, LogEvent, MAX_ACTIVE_FOLLOW_UPS,
+    PlannedSend, Platform, Secret, SkipReason, Timestamp,
 };
-use followup_ports::{FollowUpStore, NewFollowUp, StoreError};
+use followup_ports::{
+    Claim, Delivery, DeliveryStatus, DeliveryUpdate, FollowUpStats, FollowUpStore, InboundMessage,
+    Integration, NewFollowUp, PendingFollowUp, Speaker, Store, StoreError, Upserted,
+};
 use serde_json::json;
 
 pub fn chatbot(id: &str) -> ChatbotId {
@@ -56,7 +61,7 @@ async fn active_count(store: &dyn FollowUpStore, bot: &str) -> usize {
         .len()
 }
 
-pub async fn when_created_then_it_reads_back_only_for_its_chatbot(store: Arc<dyn FollowUpStore>) {
+pub async fn when_created_then_it_reads_back_only_for_its_chatbot(store: Arc<dyn Store>) {
     let created = store
         .create_follow_up(new("clinic", "f1", config("Reminder", "blue", true), 1_000))
         .await
@@ -86,7 +91,7 @@ pub async fn when_created_then_it_reads_back_only_for_its_chatbot(store: Arc<dyn
     );
 }
 
-pub async fn when_listing_then_filters_apply_and_oldest_comes_first(store: Arc<dyn FollowUpStore>) {
+pub async fn when_listing_then_filters_apply_and_oldest_comes_first(store: Arc<dyn Store>) {
     for (id, color, active, at) in [
         ("b", "green", true, 2_000),
         ("a", "blue", true, 1_000),
@@ -136,7 +141,7 @@ pub async fn when_listing_then_filters_apply_and_oldest_comes_first(store: Arc<d
 }
 
 pub async fn when_a_sixth_active_is_created_then_it_is_refused_and_nothing_changes(
-    store: Arc<dyn FollowUpStore>,
+    store: Arc<dyn Store>,
 ) {
     for i in 0..MAX_ACTIVE_FOLLOW_UPS {
         store
@@ -174,7 +179,7 @@ pub async fn when_a_sixth_active_is_created_then_it_is_refused_and_nothing_chang
 }
 
 pub async fn when_activating_past_the_limit_then_refused_until_one_is_deactivated(
-    store: Arc<dyn FollowUpStore>,
+    store: Arc<dyn Store>,
 ) {
     let bot = chatbot("clinic");
     for i in 0..=MAX_ACTIVE_FOLLOW_UPS {
@@ -240,7 +245,7 @@ pub async fn when_activating_past_the_limit_then_refused_until_one_is_deactivate
     );
 }
 
-pub async fn when_50_activations_race_then_exactly_5_are_active(store: Arc<dyn FollowUpStore>) {
+pub async fn when_50_activations_race_then_exactly_5_are_active(store: Arc<dyn Store>) {
     let bot = chatbot("clinic");
     for i in 0..50 {
         store
@@ -281,7 +286,7 @@ pub async fn when_50_activations_race_then_exactly_5_are_active(store: Arc<dyn F
     assert_eq!(active_count(store.as_ref(), "clinic").await, 5);
 }
 
-pub async fn when_replacing_with_a_stale_revision_then_it_conflicts(store: Arc<dyn FollowUpStore>) {
+pub async fn when_replacing_with_a_stale_revision_then_it_conflicts(store: Arc<dyn Store>) {
     let bot = chatbot("clinic");
     let id = follow_up_id("f1");
     store
@@ -341,7 +346,7 @@ pub async fn when_replacing_with_a_stale_revision_then_it_conflicts(store: Arc<d
     );
 }
 
-pub async fn when_deleted_then_it_is_gone_and_frees_its_active_slot(store: Arc<dyn FollowUpStore>) {
+pub async fn when_deleted_then_it_is_gone_and_frees_its_active_slot(store: Arc<dyn Store>) {
     let bot = chatbot("clinic");
     for i in 0..MAX_ACTIVE_FOLLOW_UPS {
         store
@@ -373,7 +378,1639 @@ pub async fn when_deleted_then_it_is_gone_and_frees_its_active_slot(store: Arc<d
         .expect("the freed slot can be used");
 }
 
-/// Generates one `#[tokio::test]` per contract case for a store factory expression.
+// ---------------------------------------------------------------------------------------
+// Integrations, conversations and deliveries.
+// ---------------------------------------------------------------------------------------
+
+/// A WhatsApp conversation of the clinic's number with `customer`.
+pub fn conversation(customer: &str) -> ConversationId {
+    ConversationId::new(Platform::Whatsapp, "106540352242922", customer).expect("conversation id")
+}
+
+/// A customer message sent at `sent_at` ms, arriving half a second later.
+pub fn message(id: &str, sent_at: i64) -> InboundMessage {
+    InboundMessage {
+        message_id: id.to_owned(),
+        sent_at: Timestamp::from_millis(sent_at),
+        received_at: Timestamp::from_millis(sent_at + 500),
+        kind: "text".to_owned(),
+        text: Some(format!("text of {id}")),
+        profile_name: None,
+    }
+}
+
+fn integration(bot: &str, platform: Platform, account: &str, token: &str, at: i64) -> Integration {
+    Integration {
+        chatbot_id: chatbot(bot),
+        platform,
+        account_id: account.to_owned(),
+        access_token: Secret::new(token),
+        created_at: Timestamp::from_millis(at),
+        updated_at: Timestamp::from_millis(at),
+    }
+}
+
+fn pending(customer: &str, follow_up: &str, period: u64, due_at: i64) -> PendingFollowUp {
+    PendingFollowUp {
+        conversation_id: conversation(customer),
+        follow_up_id: follow_up_id(follow_up),
+        silence_period: period,
+        due_at: Timestamp::from_millis(due_at),
+    }
+}
+
+fn entry(at: i64, event: LogEvent) -> LogEntry {
+    LogEntry {
+        at: Timestamp::from_millis(at),
+        event,
+    }
+}
+
+fn scheduled(follow_up: &str, period: u64, due_at: i64) -> LogEntry {
+    entry(
+        due_at,
+        LogEvent::Scheduled {
+            follow_up_id: follow_up_id(follow_up),
+            silence_period: period,
+            due_at: Timestamp::from_millis(due_at),
+            requested_minutes: Some(240),
+            effective_minutes: 240,
+            clamped: false,
+            send_as: PlannedSend::FreeForm,
+        },
+    )
+}
+
+fn cancelled(follow_up: &str, period: u64, reason: CancelReason) -> LogEntry {
+    entry(
+        1,
+        LogEvent::Cancelled {
+            follow_up_id: follow_up_id(follow_up),
+            silence_period: period,
+            reason,
+        },
+    )
+}
+
+/// Records a first customer message in `customer`'s conversation and plans `follow_ups`
+/// for its silence period, due in order one minute apart.
+async fn planned(store: &dyn Store, customer: &str, follow_ups: &[&str], at: i64) -> u64 {
+    let bot = chatbot("clinic");
+    let recorded = store
+        .record_customer_message(
+            &bot,
+            &conversation(customer),
+            message(&format!("m-{customer}-{at}"), at),
+        )
+        .await
+        .expect("record");
+    let period = recorded.conversation.silence_period;
+    let mut due = at;
+    let pending_set = follow_ups
+        .iter()
+        .map(|f| {
+            due += 60_000;
+            pending(customer, f, period, due)
+        })
+        .collect::<Vec<_>>();
+    let log = pending_set
+        .iter()
+        .map(|p| scheduled(p.follow_up_id.as_str(), period, p.due_at.as_millis()))
+        .collect();
+    assert!(
+        store
+            .commit_plan(&bot, &conversation(customer), period, pending_set, log)
+            .await
+            .expect("commit")
+    );
+    period
+}
+
+fn update(status: DeliveryStatus, at: i64) -> DeliveryUpdate {
+    DeliveryUpdate {
+        status,
+        sent_as: Some("text".to_owned()),
+        template_name: None,
+        platform_message_id: Some(format!("wamid.{at}")),
+        detail: None,
+        at: Timestamp::from_millis(at),
+    }
+}
+
+/// Claims and settles `follow_up` of `customer`'s conversation (period 1) as `status`.
+async fn delivered(
+    store: &dyn Store,
+    customer: &str,
+    follow_up: &str,
+    id: &str,
+    status: DeliveryStatus,
+    at: i64,
+) {
+    let bot = chatbot("clinic");
+    let claim = store
+        .claim_delivery(
+            &bot,
+            &conversation(customer),
+            &follow_up_id(follow_up),
+            1,
+            id,
+            Timestamp::from_millis(at - 1_000),
+        )
+        .await
+        .expect("claim");
+    assert_eq!(claim, Claim::Claimed(id.to_owned()));
+    store
+        .finish_delivery(&bot, id, update(status, at), Vec::new())
+        .await
+        .expect("finish");
+}
+
+async fn whole_log(store: &dyn Store, bot: &str, customer: &str) -> Vec<(u64, LogEntry)> {
+    store
+        .conversation_log(&chatbot(bot), &conversation(customer), None, 1_000)
+        .await
+        .expect("log")
+        .entries
+}
+
+pub async fn when_an_integration_is_upserted_twice_then_it_is_created_then_updated(
+    store: Arc<dyn Store>,
+) {
+    let first = integration("clinic", Platform::Whatsapp, "111", "token-1", 1_000);
+    let (stored, outcome) = store
+        .upsert_integration(first.clone())
+        .await
+        .expect("create");
+    assert_eq!((stored, outcome), (first, Upserted::Created));
+
+    let (stored, outcome) = store
+        .upsert_integration(integration(
+            "clinic",
+            Platform::Whatsapp,
+            "111",
+            "token-2",
+            2_000,
+        ))
+        .await
+        .expect("update");
+    assert_eq!(outcome, Upserted::Updated);
+    assert_eq!(stored.access_token.expose(), "token-2");
+    assert_eq!(
+        (stored.created_at, stored.updated_at),
+        (Timestamp::from_millis(1_000), Timestamp::from_millis(2_000)),
+        "an update keeps the creation time"
+    );
+    let found = store
+        .find_integration(Platform::Whatsapp, "111")
+        .await
+        .expect("find")
+        .expect("present");
+    assert_eq!(found, stored);
+    assert!(
+        store
+            .find_integration(Platform::Instagram, "111")
+            .await
+            .expect("find")
+            .is_none(),
+        "the same account id on another platform is another account"
+    );
+
+    for (platform, account) in [(Platform::Messenger, "222"), (Platform::Whatsapp, "099")] {
+        store
+            .upsert_integration(integration("clinic", platform, account, "t", 3_000))
+            .await
+            .expect("create");
+    }
+    let listed: Vec<(Platform, String)> = store
+        .list_integrations(&chatbot("clinic"))
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|i| (i.platform, i.account_id))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (Platform::Messenger, "222".to_owned()),
+            (Platform::Whatsapp, "099".to_owned()),
+            (Platform::Whatsapp, "111".to_owned()),
+        ],
+        "ordered by platform, then account"
+    );
+    assert!(
+        store
+            .list_integrations(&chatbot("other-bot"))
+            .await
+            .expect("list")
+            .is_empty()
+    );
+}
+
+pub async fn when_another_chatbot_has_the_account_then_it_is_taken_and_stays_with_its_owner(
+    store: Arc<dyn Store>,
+) {
+    store
+        .upsert_integration(integration(
+            "clinic",
+            Platform::Whatsapp,
+            "111",
+            "mine",
+            1_000,
+        ))
+        .await
+        .expect("create");
+    let taken = store
+        .upsert_integration(integration(
+            "other-bot",
+            Platform::Whatsapp,
+            "111",
+            "theirs",
+            2_000,
+        ))
+        .await;
+    assert!(matches!(taken, Err(StoreError::AccountTaken)), "{taken:?}");
+    let found = store
+        .find_integration(Platform::Whatsapp, "111")
+        .await
+        .expect("find")
+        .expect("present");
+    assert_eq!(
+        (found.chatbot_id, found.access_token.expose()),
+        (chatbot("clinic"), "mine")
+    );
+
+    for (bot, account) in [("other-bot", "111"), ("clinic", "999")] {
+        let missing = store
+            .delete_integration(&chatbot(bot), Platform::Whatsapp, account)
+            .await;
+        assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+    }
+    store
+        .delete_integration(&chatbot("clinic"), Platform::Whatsapp, "111")
+        .await
+        .expect("delete");
+    assert!(
+        store
+            .find_integration(Platform::Whatsapp, "111")
+            .await
+            .expect("find")
+            .is_none()
+    );
+    let again = store
+        .delete_integration(&chatbot("clinic"), Platform::Whatsapp, "111")
+        .await;
+    assert!(matches!(again, Err(StoreError::NotFound)), "{again:?}");
+    let (_, outcome) = store
+        .upsert_integration(integration(
+            "other-bot",
+            Platform::Whatsapp,
+            "111",
+            "theirs",
+            3_000,
+        ))
+        .await
+        .expect("a released account can be connected again");
+    assert_eq!(outcome, Upserted::Created);
+}
+
+pub async fn when_a_customer_message_is_delivered_twice_then_it_is_recorded_once(
+    store: Arc<dyn Store>,
+) {
+    let (bot, conv) = (chatbot("clinic"), conversation("16315551181"));
+    let mut first = message("wamid.1", 10_000);
+    first.profile_name = Some("Ana".to_owned());
+    let recorded = store
+        .record_customer_message(&bot, &conv, first.clone())
+        .await
+        .expect("record");
+    assert!(!recorded.duplicate);
+    let expected = Conversation {
+        chatbot_id: bot.clone(),
+        id: conv.clone(),
+        last_customer_message_at: Some(Timestamp::from_millis(10_000)),
+        silence_period: 1,
+        planned_period: 0,
+        profile_name: Some("Ana".to_owned()),
+        stopped_period: None,
+    };
+    assert_eq!(recorded.conversation, expected);
+
+    let again = store
+        .record_customer_message(&bot, &conv, first)
+        .await
+        .expect("redelivery");
+    assert!(again.duplicate);
+    assert_eq!(again.conversation, expected, "a duplicate changes nothing");
+    assert_eq!(
+        store.get_conversation(&bot, &conv).await.expect("get"),
+        Some(expected)
+    );
+    assert!(
+        store
+            .get_conversation(&chatbot("other-bot"), &conv)
+            .await
+            .expect("get")
+            .is_none(),
+        "conversations belong to their chatbot"
+    );
+    assert_eq!(
+        store
+            .transcript(&bot, &conv)
+            .await
+            .expect("transcript")
+            .len(),
+        1
+    );
+
+    let log = whole_log(store.as_ref(), "clinic", "16315551181").await;
+    assert_eq!(log.len(), 1);
+    assert_eq!(
+        log[0].1,
+        entry(
+            10_500,
+            LogEvent::CustomerMessage {
+                message_id: "wamid.1".to_owned(),
+                message_kind: "text".to_owned(),
+                sent_at: Timestamp::from_millis(10_000),
+                silence_period: 1,
+            }
+        ),
+        "logged at arrival, with Meta's time and the period it started"
+    );
+}
+
+pub async fn when_the_same_message_is_recorded_concurrently_then_exactly_one_is_new(
+    store: Arc<dyn Store>,
+) {
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let store = Arc::clone(&store);
+        tasks.spawn(async move {
+            store
+                .record_customer_message(
+                    &chatbot("clinic"),
+                    &conversation("16315551181"),
+                    message("wamid.1", 10_000),
+                )
+                .await
+        });
+    }
+    let mut new = 0;
+    while let Some(result) = tasks.join_next().await {
+        if !result.expect("task").expect("record").duplicate {
+            new += 1;
+        }
+    }
+    assert_eq!(new, 1);
+    let conversation = store
+        .get_conversation(&chatbot("clinic"), &conversation("16315551181"))
+        .await
+        .expect("get")
+        .expect("present");
+    assert_eq!(conversation.silence_period, 1);
+    assert_eq!(
+        whole_log(store.as_ref(), "clinic", "16315551181")
+            .await
+            .len(),
+        1
+    );
+}
+
+pub async fn when_an_older_message_arrives_late_then_it_joins_the_transcript_without_a_new_period(
+    store: Arc<dyn Store>,
+) {
+    let (bot, conv) = (chatbot("clinic"), conversation("16315551181"));
+    let newer = store
+        .record_customer_message(&bot, &conv, message("m2", 20_000))
+        .await
+        .expect("record");
+    assert_eq!(newer.conversation.silence_period, 1);
+    for late in [message("m1", 10_000), message("m1b", 20_000)] {
+        let recorded = store
+            .record_customer_message(&bot, &conv, late)
+            .await
+            .expect("record");
+        assert!(!recorded.duplicate);
+        assert_eq!(recorded.conversation.silence_period, 1, "no new period");
+        assert_eq!(
+            recorded.conversation.last_customer_message_at,
+            Some(Timestamp::from_millis(20_000)),
+            "time never moves backwards"
+        );
+    }
+    let times: Vec<i64> = store
+        .transcript(&bot, &conv)
+        .await
+        .expect("transcript")
+        .iter()
+        .map(|l| l.at.as_millis())
+        .collect();
+    assert_eq!(
+        times,
+        [10_000, 20_000, 20_000],
+        "oldest first, by Meta's time"
+    );
+    let log = whole_log(store.as_ref(), "clinic", "16315551181").await;
+    assert_eq!(log.len(), 3, "every message is logged");
+    assert!(matches!(
+        &log[0].1.event,
+        LogEvent::CustomerMessage { message_id, silence_period: 1, .. } if message_id == "m1b"
+    ));
+    let newest = store
+        .record_customer_message(&bot, &conv, message("m3", 30_000))
+        .await
+        .expect("record");
+    assert_eq!(newest.conversation.silence_period, 2);
+}
+
+pub async fn when_more_than_40_lines_are_written_then_the_transcript_keeps_the_latest_40(
+    store: Arc<dyn Store>,
+) {
+    let (bot, conv) = (chatbot("clinic"), conversation("16315551181"));
+    for i in 1..=30 {
+        let mut m = message(&format!("c{i}"), i * 1_000);
+        if i == 30 {
+            m.text = Some("é".repeat(2_500));
+        }
+        store
+            .record_customer_message(&bot, &conv, m)
+            .await
+            .expect("record");
+    }
+    for i in 1..=15 {
+        let added = store
+            .record_business_message(
+                &bot,
+                &conv,
+                &format!("b{i}"),
+                Timestamp::from_millis(i * 1_000 + 500),
+                Some(format!("reply {i}")),
+            )
+            .await
+            .expect("echo");
+        assert!(added);
+    }
+    let duplicate = store
+        .record_business_message(
+            &bot,
+            &conv,
+            "b15",
+            Timestamp::from_millis(15_500),
+            Some("reply 15".to_owned()),
+        )
+        .await
+        .expect("echo again");
+    assert!(!duplicate, "an echo is recorded once per message id");
+
+    let lines = store.transcript(&bot, &conv).await.expect("transcript");
+    assert_eq!(lines.len(), 40);
+    // 45 lines were written; the 5 oldest (1.0 s, 1.5 s, 2.0 s, 2.5 s, 3.0 s) are gone.
+    assert_eq!(lines[0].at, Timestamp::from_millis(3_500));
+    assert_eq!(lines[0].speaker, Speaker::Business);
+    assert_eq!(lines[0].text, "reply 3");
+    let last = lines.last().expect("lines");
+    assert_eq!(
+        (last.at, last.speaker),
+        (Timestamp::from_millis(30_000), Speaker::Customer)
+    );
+    assert_eq!(
+        last.text.chars().count(),
+        2_000,
+        "a line keeps 2000 characters"
+    );
+    assert!(lines.windows(2).all(|w| w[0].at <= w[1].at), "oldest first");
+}
+
+pub async fn when_listing_conversations_then_the_most_recently_active_come_first(
+    store: Arc<dyn Store>,
+) {
+    let bot = chatbot("clinic");
+    for (customer, at) in [
+        ("1001", 10_000),
+        ("1002", 30_000),
+        ("1003", 20_000),
+        ("1005", 30_000),
+    ] {
+        store
+            .record_customer_message(
+                &bot,
+                &conversation(customer),
+                message(&format!("m{customer}"), at),
+            )
+            .await
+            .expect("record");
+    }
+    // Only the business wrote here: the conversation exists, without a silence period.
+    assert!(
+        store
+            .record_business_message(
+                &bot,
+                &conversation("1004"),
+                "b1",
+                Timestamp::from_millis(40_000),
+                None
+            )
+            .await
+            .expect("echo")
+    );
+    let echo_only = store
+        .get_conversation(&bot, &conversation("1004"))
+        .await
+        .expect("get")
+        .expect("an echo creates the conversation");
+    assert_eq!(
+        (echo_only.silence_period, echo_only.last_customer_message_at),
+        (0, None)
+    );
+    assert!(!echo_only.needs_planning());
+
+    let ids = |list: Vec<Conversation>| -> Vec<String> {
+        list.into_iter()
+            .map(|c| c.id.parts().1.to_owned())
+            .collect()
+    };
+    assert_eq!(
+        ids(store.list_conversations(&bot, 10).await.expect("list")),
+        ["1002", "1005", "1003", "1001", "1004"],
+        "newest customer message first, ties by id, never-written last"
+    );
+    assert_eq!(
+        ids(store.list_conversations(&bot, 2).await.expect("list")),
+        ["1002", "1005"]
+    );
+    assert!(
+        store
+            .list_conversations(&chatbot("other-bot"), 10)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+}
+
+pub async fn when_a_plan_is_committed_then_it_replaces_the_pending_set_only_for_the_current_period(
+    store: Arc<dyn Store>,
+) {
+    let (bot, conv) = (chatbot("clinic"), conversation("16315551181"));
+    store
+        .record_customer_message(&bot, &conv, message("m1", 10_000))
+        .await
+        .expect("record");
+    let first_set = vec![
+        pending("16315551181", "f1", 1, 20_000),
+        pending("16315551181", "f2", 1, 15_000),
+    ];
+    assert!(
+        store
+            .commit_plan(
+                &bot,
+                &conv,
+                1,
+                first_set.clone(),
+                vec![scheduled("f1", 1, 20_000), scheduled("f2", 1, 15_000)],
+            )
+            .await
+            .expect("commit")
+    );
+    let by_due: Vec<PendingFollowUp> = first_set.iter().rev().cloned().collect();
+    assert_eq!(
+        store
+            .pending_follow_ups(&bot, &conv)
+            .await
+            .expect("pending"),
+        by_due
+    );
+    let state = store
+        .get_conversation(&bot, &conv)
+        .await
+        .expect("get")
+        .expect("present");
+    assert_eq!((state.silence_period, state.planned_period), (1, 1));
+    assert!(!state.needs_planning());
+
+    store
+        .record_customer_message(&bot, &conv, message("m2", 50_000))
+        .await
+        .expect("record");
+    let stale = store
+        .commit_plan(
+            &bot,
+            &conv,
+            1,
+            vec![pending("16315551181", "f3", 1, 99_000)],
+            vec![scheduled("f3", 1, 99_000)],
+        )
+        .await
+        .expect("commit");
+    assert!(!stale, "a plan for a period that is over is refused");
+    assert_eq!(
+        store
+            .pending_follow_ups(&bot, &conv)
+            .await
+            .expect("pending"),
+        by_due,
+        "and writes nothing"
+    );
+    assert_eq!(
+        whole_log(store.as_ref(), "clinic", "16315551181")
+            .await
+            .len(),
+        4
+    );
+
+    assert!(
+        store
+            .commit_plan(
+                &bot,
+                &conv,
+                2,
+                vec![pending("16315551181", "f1", 2, 60_000)],
+                vec![
+                    cancelled("f1", 1, CancelReason::CustomerReplied),
+                    cancelled("f2", 1, CancelReason::CustomerReplied),
+                    scheduled("f1", 2, 60_000),
+                ],
+            )
+            .await
+            .expect("commit")
+    );
+    assert_eq!(
+        store
+            .pending_follow_ups(&bot, &conv)
+            .await
+            .expect("pending"),
+        [pending("16315551181", "f1", 2, 60_000)],
+        "the new set replaces the old one"
+    );
+    let state = store
+        .get_conversation(&bot, &conv)
+        .await
+        .expect("get")
+        .expect("present");
+    assert_eq!(state.planned_period, 2);
+    assert_eq!(
+        whole_log(store.as_ref(), "clinic", "16315551181")
+            .await
+            .len(),
+        7
+    );
+    assert!(
+        !store
+            .commit_plan(&bot, &conversation("999"), 1, Vec::new(), Vec::new())
+            .await
+            .expect("commit"),
+        "no conversation, no plan"
+    );
+}
+
+pub async fn when_a_pending_follow_up_is_settled_twice_then_only_the_first_settles(
+    store: Arc<dyn Store>,
+) {
+    let (bot, conv) = (chatbot("clinic"), conversation("16315551181"));
+    let period = planned(store.as_ref(), "16315551181", &["f1", "f2"], 10_000).await;
+    let dropped = || {
+        vec![entry(
+            70_000,
+            LogEvent::Dropped {
+                follow_up_id: follow_up_id("f1"),
+                silence_period: period,
+                reason: DropReason::Stale,
+            },
+        )]
+    };
+    assert!(
+        !store
+            .settle_pending(&bot, &conv, &follow_up_id("f1"), period + 1, dropped())
+            .await
+            .expect("settle"),
+        "only for the period it is pending in"
+    );
+    assert!(
+        store
+            .settle_pending(&bot, &conv, &follow_up_id("f1"), period, dropped())
+            .await
+            .expect("settle")
+    );
+    assert!(
+        !store
+            .settle_pending(&bot, &conv, &follow_up_id("f1"), period, dropped())
+            .await
+            .expect("settle again"),
+        "a redelivery finds nothing"
+    );
+    let left: Vec<String> = store
+        .pending_follow_ups(&bot, &conv)
+        .await
+        .expect("pending")
+        .into_iter()
+        .map(|p| p.follow_up_id.to_string())
+        .collect();
+    assert_eq!(left, ["f2"]);
+    let drops = whole_log(store.as_ref(), "clinic", "16315551181")
+        .await
+        .into_iter()
+        .filter(|(_, e)| matches!(e.event, LogEvent::Dropped { .. }))
+        .count();
+    assert_eq!(drops, 1, "logged once, with the settle");
+}
+
+pub async fn when_pending_is_listed_by_follow_up_then_every_conversation_of_the_chatbot_is_found(
+    store: Arc<dyn Store>,
+) {
+    planned(store.as_ref(), "1003", &["f1"], 10_000).await;
+    planned(store.as_ref(), "1001", &["f1", "f2"], 10_000).await;
+    planned(store.as_ref(), "1002", &["f2"], 10_000).await;
+    planned(store.as_ref(), "1004", &["f1"], 10_000).await;
+    // Another chatbot's pending follow-up with the same id is not ours.
+    let other = chatbot("other-bot");
+    store
+        .record_customer_message(&other, &conversation("1009"), message("x", 10_000))
+        .await
+        .expect("record");
+    store
+        .commit_plan(
+            &other,
+            &conversation("1009"),
+            1,
+            vec![pending("1009", "f1", 1, 70_000)],
+            Vec::new(),
+        )
+        .await
+        .expect("commit");
+
+    let customers = |list: Vec<PendingFollowUp>| -> Vec<String> {
+        list.into_iter()
+            .map(|p| p.conversation_id.parts().1.to_owned())
+            .collect()
+    };
+    let bot = chatbot("clinic");
+    assert_eq!(
+        customers(
+            store
+                .pending_for_follow_up(&bot, &follow_up_id("f1"))
+                .await
+                .expect("list")
+        ),
+        ["1001", "1003", "1004"]
+    );
+    assert_eq!(
+        customers(
+            store
+                .pending_for_follow_up(&bot, &follow_up_id("f2"))
+                .await
+                .expect("list")
+        ),
+        ["1001", "1002"]
+    );
+    let found = store
+        .pending_for_follow_up(&bot, &follow_up_id("f1"))
+        .await
+        .expect("list");
+    assert_eq!(found[0], pending("1001", "f1", 1, 70_000));
+}
+
+pub async fn when_the_log_is_paged_then_entries_come_newest_first_without_gaps_or_repeats(
+    store: Arc<dyn Store>,
+) {
+    let (bot, conv) = (chatbot("clinic"), conversation("16315551181"));
+    store
+        .record_customer_message(&bot, &conv, message("m1", 1_000))
+        .await
+        .expect("record");
+    for batch in [vec![2], vec![3, 4], vec![5, 6, 7]] {
+        let entries = batch
+            .into_iter()
+            .map(|i| cancelled(&format!("f{i}"), 1, CancelReason::CustomerReplied))
+            .collect();
+        store
+            .append_log(&bot, &conv, entries)
+            .await
+            .expect("append");
+    }
+    let names = |entries: &[(u64, LogEntry)]| -> Vec<String> {
+        entries
+            .iter()
+            .map(|(_, e)| match e.event.follow_up_id() {
+                Some(f) => f.to_string(),
+                None => "message".to_owned(),
+            })
+            .collect()
+    };
+    let first = store
+        .conversation_log(&bot, &conv, None, 4)
+        .await
+        .expect("page 1");
+    assert_eq!(names(&first.entries), ["f7", "f6", "f5", "f4"]);
+    let cursor = first.next_before.expect("more pages");
+    assert_eq!(Some(cursor), first.entries.last().map(|(seq, _)| *seq));
+    let second = store
+        .conversation_log(&bot, &conv, Some(cursor), 4)
+        .await
+        .expect("page 2");
+    assert_eq!(names(&second.entries), ["f3", "f2", "message"]);
+    assert_eq!(second.next_before, None, "the last page says so");
+    let seqs: Vec<u64> = first
+        .entries
+        .iter()
+        .chain(&second.entries)
+        .map(|(seq, _)| *seq)
+        .collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] > w[1]),
+        "strictly newest first: {seqs:?}"
+    );
+
+    let exact = store
+        .conversation_log(&bot, &conv, None, 7)
+        .await
+        .expect("all");
+    assert_eq!((exact.entries.len(), exact.next_before), (7, None));
+    let short = store
+        .conversation_log(&bot, &conv, None, 6)
+        .await
+        .expect("six");
+    assert_eq!(short.entries.len(), 6);
+    assert!(short.next_before.is_some());
+    let from_middle = store
+        .conversation_log(&bot, &conv, Some(seqs[2]), 2)
+        .await
+        .expect("page");
+    assert_eq!(names(&from_middle.entries), ["f4", "f3"]);
+    assert!(
+        store
+            .conversation_log(&chatbot("other-bot"), &conv, None, 10)
+            .await
+            .expect("log")
+            .entries
+            .is_empty()
+    );
+}
+
+pub async fn when_logs_are_appended_concurrently_then_every_entry_is_kept_once(
+    store: Arc<dyn Store>,
+) {
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..10 {
+        let store = Arc::clone(&store);
+        tasks.spawn(async move {
+            store
+                .append_log(
+                    &chatbot("clinic"),
+                    &conversation("16315551181"),
+                    vec![cancelled(
+                        &format!("f{i}"),
+                        1,
+                        CancelReason::CustomerReplied,
+                    )],
+                )
+                .await
+        });
+    }
+    while let Some(result) = tasks.join_next().await {
+        result.expect("task").expect("append");
+    }
+    let log = whole_log(store.as_ref(), "clinic", "16315551181").await;
+    let mut seqs: Vec<u64> = log.iter().map(|(seq, _)| *seq).collect();
+    let mut follow_ups: Vec<String> = log
+        .iter()
+        .filter_map(|(_, e)| e.event.follow_up_id().map(ToString::to_string))
+        .collect();
+    seqs.dedup();
+    follow_ups.sort();
+    assert_eq!(seqs.len(), 10, "every entry has its own sequence number");
+    assert_eq!(
+        follow_ups,
+        (0..10).map(|i| format!("f{i}")).collect::<Vec<_>>()
+    );
+}
+
+pub async fn when_20_claims_race_then_exactly_one_wins(store: Arc<dyn Store>) {
+    planned(store.as_ref(), "16315551181", &["f1"], 10_000).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let store = Arc::clone(&store);
+        tasks.spawn(async move {
+            store
+                .claim_delivery(
+                    &chatbot("clinic"),
+                    &conversation("16315551181"),
+                    &follow_up_id("f1"),
+                    1,
+                    &format!("dlv_{i:02}"),
+                    Timestamp::from_millis(70_000),
+                )
+                .await
+        });
+    }
+    let mut winners = Vec::new();
+    let mut taken = Vec::new();
+    while let Some(result) = tasks.join_next().await {
+        match result.expect("task").expect("claim") {
+            Claim::Claimed(id) => winners.push(id),
+            Claim::Taken(delivery) => taken.push(*delivery),
+        }
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    assert_eq!(taken.len(), 19);
+    assert!(
+        taken
+            .iter()
+            .all(|d| d.id == winners[0] && d.status == DeliveryStatus::Claimed),
+        "the losers see the winner's claim"
+    );
+    let held = store
+        .find_delivery(
+            &chatbot("clinic"),
+            &conversation("16315551181"),
+            &follow_up_id("f1"),
+            1,
+        )
+        .await
+        .expect("find")
+        .expect("claimed");
+    assert_eq!(
+        (held.id, held.status, held.silence_period, held.created_at),
+        (
+            winners[0].clone(),
+            DeliveryStatus::Claimed,
+            1,
+            Timestamp::from_millis(70_000)
+        )
+    );
+}
+
+pub async fn when_a_throttled_delivery_is_claimed_again_then_it_keeps_its_id(
+    store: Arc<dyn Store>,
+) {
+    let (bot, conv, f1) = (
+        chatbot("clinic"),
+        conversation("16315551181"),
+        follow_up_id("f1"),
+    );
+    planned(store.as_ref(), "16315551181", &["f1"], 10_000).await;
+    let claim = |id: &'static str, at: i64| {
+        let (store, bot, conv, f1) = (Arc::clone(&store), bot.clone(), conv.clone(), f1.clone());
+        async move {
+            store
+                .claim_delivery(&bot, &conv, &f1, 1, id, Timestamp::from_millis(at))
+                .await
+                .expect("claim")
+        }
+    };
+    assert_eq!(claim("dlv_a", 70_000).await, Claim::Claimed("dlv_a".into()));
+    store
+        .mark_throttled(
+            &chatbot("other-bot"),
+            "dlv_a",
+            Timestamp::from_millis(70_500),
+        )
+        .await
+        .expect("foreign mark is a no-op");
+    assert!(matches!(claim("dlv_x", 70_600).await, Claim::Taken(_)));
+    store
+        .mark_throttled(&bot, "dlv_a", Timestamp::from_millis(71_000))
+        .await
+        .expect("throttle");
+    let throttled = store
+        .find_delivery(&bot, &conv, &f1, 1)
+        .await
+        .expect("find")
+        .expect("present");
+    assert_eq!(
+        (throttled.status, throttled.updated_at),
+        (DeliveryStatus::Throttled, Timestamp::from_millis(71_000))
+    );
+
+    assert_eq!(
+        claim("dlv_b", 72_000).await,
+        Claim::Claimed("dlv_a".into()),
+        "the retry goes on under the original id"
+    );
+    let reclaimed = store
+        .find_delivery(&bot, &conv, &f1, 1)
+        .await
+        .expect("find")
+        .expect("present");
+    assert_eq!(
+        (
+            reclaimed.id.as_str(),
+            reclaimed.status,
+            reclaimed.created_at,
+            reclaimed.updated_at
+        ),
+        (
+            "dlv_a",
+            DeliveryStatus::Claimed,
+            Timestamp::from_millis(70_000),
+            Timestamp::from_millis(72_000)
+        )
+    );
+    assert!(matches!(claim("dlv_c", 73_000).await, Claim::Taken(d) if d.id == "dlv_a"));
+
+    // The judge asked to wait: the claim is given back and the next check claims anew.
+    store
+        .release_claim(&chatbot("other-bot"), "dlv_a")
+        .await
+        .expect("foreign release");
+    assert!(
+        store
+            .find_delivery(&bot, &conv, &f1, 1)
+            .await
+            .expect("find")
+            .is_some()
+    );
+    store.release_claim(&bot, "dlv_a").await.expect("release");
+    assert!(
+        store
+            .find_delivery(&bot, &conv, &f1, 1)
+            .await
+            .expect("find")
+            .is_none()
+    );
+    store
+        .release_claim(&bot, "dlv_unknown")
+        .await
+        .expect("unknown release is a no-op");
+    assert_eq!(claim("dlv_d", 74_000).await, Claim::Claimed("dlv_d".into()));
+
+    // Only claims are released or throttled: a settled delivery stays as it is.
+    store
+        .finish_delivery(
+            &bot,
+            "dlv_d",
+            update(DeliveryStatus::Sent, 75_000),
+            Vec::new(),
+        )
+        .await
+        .expect("finish");
+    store.release_claim(&bot, "dlv_d").await.expect("release");
+    store
+        .mark_throttled(&bot, "dlv_d", Timestamp::from_millis(76_000))
+        .await
+        .expect("throttle");
+    let sent = store
+        .find_delivery(&bot, &conv, &f1, 1)
+        .await
+        .expect("find")
+        .expect("present");
+    assert_eq!(
+        (sent.id.as_str(), sent.status),
+        ("dlv_d", DeliveryStatus::Sent)
+    );
+    assert!(
+        matches!(claim("dlv_e", 77_000).await, Claim::Taken(d) if d.status == DeliveryStatus::Sent)
+    );
+}
+
+pub async fn when_a_delivery_is_finished_then_its_pending_entry_goes_and_the_outcome_is_logged(
+    store: Arc<dyn Store>,
+) {
+    let (bot, conv) = (chatbot("clinic"), conversation("16315551181"));
+    planned(store.as_ref(), "16315551181", &["f1", "f2"], 10_000).await;
+    let claim = store
+        .claim_delivery(
+            &bot,
+            &conv,
+            &follow_up_id("f1"),
+            1,
+            "dlv_1",
+            Timestamp::from_millis(70_000),
+        )
+        .await
+        .expect("claim");
+    assert_eq!(claim, Claim::Claimed("dlv_1".into()));
+    let sent_log = entry(
+        71_000,
+        LogEvent::Sent {
+            follow_up_id: follow_up_id("f1"),
+            silence_period: 1,
+            delivery_id: "dlv_1".to_owned(),
+            sent_as: "text".to_owned(),
+        },
+    );
+    store
+        .finish_delivery(
+            &bot,
+            "dlv_1",
+            update(DeliveryStatus::Sent, 71_000),
+            vec![sent_log.clone()],
+        )
+        .await
+        .expect("finish");
+    let delivery = store
+        .find_delivery(&bot, &conv, &follow_up_id("f1"), 1)
+        .await
+        .expect("find")
+        .expect("present");
+    assert_eq!(
+        delivery,
+        Delivery {
+            id: "dlv_1".to_owned(),
+            chatbot_id: bot.clone(),
+            conversation_id: conv.clone(),
+            follow_up_id: follow_up_id("f1"),
+            silence_period: 1,
+            status: DeliveryStatus::Sent,
+            sent_as: Some("text".to_owned()),
+            template_name: None,
+            platform_message_id: Some("wamid.71000".to_owned()),
+            detail: None,
+            created_at: Timestamp::from_millis(70_000),
+            updated_at: Timestamp::from_millis(71_000),
+            sent_at: Some(Timestamp::from_millis(71_000)),
+            replied_at: None,
+        }
+    );
+    let left: Vec<String> = store
+        .pending_follow_ups(&bot, &conv)
+        .await
+        .expect("pending")
+        .into_iter()
+        .map(|p| p.follow_up_id.to_string())
+        .collect();
+    assert_eq!(left, ["f2"]);
+    assert_eq!(
+        whole_log(store.as_ref(), "clinic", "16315551181").await[0].1,
+        sent_log
+    );
+    assert_eq!(
+        store
+            .list_deliveries(&bot, &follow_up_id("f1"), 10)
+            .await
+            .expect("list"),
+        [delivery]
+    );
+
+    for (owner, id) in [("clinic", "dlv_unknown"), ("other-bot", "dlv_1")] {
+        let missing = store
+            .finish_delivery(
+                &chatbot(owner),
+                id,
+                update(DeliveryStatus::Sent, 72_000),
+                Vec::new(),
+            )
+            .await;
+        assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+    }
+
+    // Settling a delivery of an old period leaves the newer period's pending entry alone.
+    store
+        .claim_delivery(
+            &bot,
+            &conv,
+            &follow_up_id("f2"),
+            1,
+            "dlv_2",
+            Timestamp::from_millis(73_000),
+        )
+        .await
+        .expect("claim");
+    store
+        .record_customer_message(&bot, &conv, message("m2", 80_000))
+        .await
+        .expect("record");
+    assert!(
+        store
+            .commit_plan(
+                &bot,
+                &conv,
+                2,
+                vec![pending("16315551181", "f2", 2, 90_000)],
+                Vec::new()
+            )
+            .await
+            .expect("commit")
+    );
+    let mut skipped = update(DeliveryStatus::Skipped, 81_000);
+    skipped.detail = Some("window_closed".to_owned());
+    store
+        .finish_delivery(&bot, "dlv_2", skipped, Vec::new())
+        .await
+        .expect("finish");
+    assert_eq!(
+        store
+            .pending_follow_ups(&bot, &conv)
+            .await
+            .expect("pending"),
+        [pending("16315551181", "f2", 2, 90_000)]
+    );
+    let settled = store
+        .find_delivery(&bot, &conv, &follow_up_id("f2"), 1)
+        .await
+        .expect("find")
+        .expect("present");
+    assert_eq!(
+        (settled.status, settled.sent_at, settled.detail.as_deref()),
+        (DeliveryStatus::Skipped, None, Some("window_closed"))
+    );
+}
+
+pub async fn when_statuses_arrive_then_they_only_move_forward_and_stay_in_their_chatbot(
+    store: Arc<dyn Store>,
+) {
+    let bot = chatbot("clinic");
+    planned(store.as_ref(), "16315551181", &["f1"], 10_000).await;
+    delivered(
+        store.as_ref(),
+        "16315551181",
+        "f1",
+        "dlv_1",
+        DeliveryStatus::Sent,
+        71_000,
+    )
+    .await;
+    let status = |bot: &str, id: &'static str, status: DeliveryStatus, at: i64| {
+        let (store, bot) = (Arc::clone(&store), chatbot(bot));
+        async move {
+            store
+                .record_delivery_status(&bot, id, status, Timestamp::from_millis(at))
+                .await
+                .expect("status")
+        }
+    };
+    assert!(!status("other-bot", "dlv_1", DeliveryStatus::Delivered, 72_000).await);
+    assert!(!status("clinic", "dlv_unknown", DeliveryStatus::Delivered, 72_000).await);
+    assert!(status("clinic", "dlv_1", DeliveryStatus::Delivered, 72_000).await);
+    assert!(
+        !status("clinic", "dlv_1", DeliveryStatus::Sent, 73_000).await,
+        "never backwards"
+    );
+    assert!(
+        !status("clinic", "dlv_1", DeliveryStatus::Delivered, 73_000).await,
+        "nor sideways"
+    );
+    assert!(status("clinic", "dlv_1", DeliveryStatus::Read, 74_000).await);
+    let read = store
+        .find_delivery(&bot, &conversation("16315551181"), &follow_up_id("f1"), 1)
+        .await
+        .expect("find")
+        .expect("present");
+    assert_eq!(
+        (read.status, read.updated_at, read.sent_at),
+        (
+            DeliveryStatus::Read,
+            Timestamp::from_millis(74_000),
+            Some(Timestamp::from_millis(71_000))
+        )
+    );
+    assert!(
+        status("clinic", "dlv_1", DeliveryStatus::Failed, 75_000).await,
+        "failed from any"
+    );
+    assert!(
+        !status("clinic", "dlv_1", DeliveryStatus::Read, 76_000).await,
+        "failed is final"
+    );
+}
+
+pub async fn when_the_customer_writes_within_24_hours_of_a_send_then_it_counts_as_a_reply(
+    store: Arc<dyn Store>,
+) {
+    const HOUR: i64 = 60 * 60 * 1000;
+    let bot = chatbot("clinic");
+    let t0 = 1_000 * HOUR;
+    planned(store.as_ref(), "1001", &["f1"], t0).await;
+    planned(store.as_ref(), "1002", &["f1"], t0).await;
+    delivered(
+        store.as_ref(),
+        "1001",
+        "f1",
+        "dlv_1",
+        DeliveryStatus::Sent,
+        t0 + 4 * HOUR,
+    )
+    .await;
+    delivered(
+        store.as_ref(),
+        "1002",
+        "f1",
+        "dlv_2",
+        DeliveryStatus::Sent,
+        t0 + 4 * HOUR,
+    )
+    .await;
+
+    // Before the send (a late, older message): not a reply.
+    store
+        .record_customer_message(&bot, &conversation("1001"), message("early", t0 + HOUR))
+        .await
+        .expect("record");
+    store
+        .record_customer_message(&bot, &conversation("1001"), message("r1", t0 + 6 * HOUR))
+        .await
+        .expect("record");
+    store
+        .record_customer_message(&bot, &conversation("1001"), message("r2", t0 + 7 * HOUR))
+        .await
+        .expect("record");
+    store
+        .record_customer_message(&bot, &conversation("1002"), message("late", t0 + 29 * HOUR))
+        .await
+        .expect("record");
+
+    let find = |customer: &str| {
+        let (store, bot, conv) = (Arc::clone(&store), bot.clone(), conversation(customer));
+        async move {
+            store
+                .find_delivery(&bot, &conv, &follow_up_id("f1"), 1)
+                .await
+                .expect("find")
+                .expect("present")
+        }
+    };
+    assert_eq!(
+        find("1001").await.replied_at,
+        Some(Timestamp::from_millis(t0 + 6 * HOUR)),
+        "the first message within 24 h is the reply"
+    );
+    assert_eq!(
+        find("1002").await.replied_at,
+        None,
+        "25 h later is not a reply"
+    );
+    let stats = store
+        .follow_up_stats(&bot, &follow_up_id("f1"))
+        .await
+        .expect("stats");
+    assert_eq!((stats.sent, stats.replied), (2, 1));
+    assert_eq!(stats.reply_rate(), Some(0.5));
+}
+
+pub async fn when_events_are_logged_then_follow_up_stats_count_them(store: Arc<dyn Store>) {
+    let (bot, conv) = (chatbot("clinic"), conversation("1001"));
+    planned(store.as_ref(), "1001", &["f1", "f2"], 10_000).await;
+    planned(store.as_ref(), "1002", &["f1"], 10_000).await;
+    planned(store.as_ref(), "1003", &["f1"], 10_000).await;
+    assert!(
+        store
+            .settle_pending(
+                &bot,
+                &conv,
+                &follow_up_id("f1"),
+                1,
+                vec![entry(
+                    80_000,
+                    LogEvent::Dropped {
+                        follow_up_id: follow_up_id("f1"),
+                        silence_period: 1,
+                        reason: DropReason::Stale,
+                    },
+                )],
+            )
+            .await
+            .expect("settle")
+    );
+    let f1 = follow_up_id("f1");
+    store
+        .append_log(
+            &bot,
+            &conv,
+            vec![
+                cancelled("f1", 1, CancelReason::CustomerReplied),
+                cancelled("f1", 2, CancelReason::CustomerReplied),
+                cancelled("f1", 3, CancelReason::FollowUpDeactivated),
+                entry(
+                    1,
+                    LogEvent::Skipped {
+                        follow_up_id: f1.clone(),
+                        silence_period: 1,
+                        reason: SkipReason::WindowClosed,
+                    },
+                ),
+                entry(
+                    1,
+                    LogEvent::Stopped {
+                        follow_up_id: f1.clone(),
+                        silence_period: 1,
+                    },
+                ),
+                entry(
+                    1,
+                    LogEvent::Failed {
+                        follow_up_id: f1.clone(),
+                        silence_period: 1,
+                        delivery_id: "d".into(),
+                        error: "e".into(),
+                    },
+                ),
+                entry(
+                    1,
+                    LogEvent::OutcomeUnknown {
+                        follow_up_id: f1.clone(),
+                        silence_period: 1,
+                        delivery_id: "d".into(),
+                    },
+                ),
+                // Neither counts: waiting is not an outcome, and sends count from deliveries.
+                entry(
+                    1,
+                    LogEvent::Waiting {
+                        follow_up_id: f1.clone(),
+                        silence_period: 1,
+                        until: Timestamp::from_millis(2),
+                    },
+                ),
+                entry(
+                    1,
+                    LogEvent::Sent {
+                        follow_up_id: f1.clone(),
+                        silence_period: 1,
+                        delivery_id: "d".into(),
+                        sent_as: "text".into(),
+                    },
+                ),
+            ],
+        )
+        .await
+        .expect("append");
+
+    // Sent counts deliveries that went out and did not fail afterwards; an unknown
+    // outcome that WhatsApp later reports delivered counts too.
+    delivered(
+        store.as_ref(),
+        "1001",
+        "f1",
+        "dlv_1",
+        DeliveryStatus::Sent,
+        90_000,
+    )
+    .await;
+    delivered(
+        store.as_ref(),
+        "1002",
+        "f1",
+        "dlv_2",
+        DeliveryStatus::Sent,
+        90_000,
+    )
+    .await;
+    delivered(
+        store.as_ref(),
+        "1003",
+        "f1",
+        "dlv_3",
+        DeliveryStatus::Unknown,
+        90_000,
+    )
+    .await;
+    let interim = store.follow_up_stats(&bot, &f1).await.expect("stats");
+    assert_eq!(interim.sent, 2, "an unknown outcome is not (yet) a send");
+    for (id, status) in [
+        ("dlv_2", DeliveryStatus::Failed),
+        ("dlv_3", DeliveryStatus::Delivered),
+    ] {
+        assert!(
+            store
+                .record_delivery_status(&bot, id, status, Timestamp::from_millis(91_000))
+                .await
+                .expect("status")
+        );
+    }
+
+    let stats = store.follow_up_stats(&bot, &f1).await.expect("stats");
+    let by = |pairs: &[(&str, u64)]| -> BTreeMap<String, u64> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
+    };
+    assert_eq!(
+        stats,
+        FollowUpStats {
+            scheduled: 3,
+            cancelled: by(&[("customer_replied", 2), ("follow_up_deactivated", 1)]),
+            dropped: by(&[("stale", 1)]),
+            skipped: by(&[("window_closed", 1)]),
+            stopped: 1,
+            sent: 2,
+            failed: 1,
+            outcome_unknown: 1,
+            replied: 0,
+        }
+    );
+    let f2 = store
+        .follow_up_stats(&bot, &follow_up_id("f2"))
+        .await
+        .expect("stats");
+    assert_eq!((f2.scheduled, f2.sent), (1, 0));
+    assert_eq!(
+        store
+            .follow_up_stats(&chatbot("other-bot"), &f1)
+            .await
+            .expect("stats"),
+        FollowUpStats::default()
+    );
+}
+
+pub async fn when_the_stop_trigger_is_met_then_only_the_current_period_is_stopped(
+    store: Arc<dyn Store>,
+) {
+    let (bot, conv) = (chatbot("clinic"), conversation("16315551181"));
+    store
+        .record_customer_message(&bot, &conv, message("m1", 10_000))
+        .await
+        .expect("record");
+    assert!(!store.stop_conversation(&bot, &conv, 2).await.expect("stop"));
+    assert!(store.stop_conversation(&bot, &conv, 1).await.expect("stop"));
+    let stopped = store
+        .get_conversation(&bot, &conv)
+        .await
+        .expect("get")
+        .expect("present");
+    assert_eq!(stopped.stopped_period, Some(1));
+    let next = store
+        .record_customer_message(&bot, &conv, message("m2", 20_000))
+        .await
+        .expect("record");
+    assert_eq!(
+        (
+            next.conversation.silence_period,
+            next.conversation.stopped_period
+        ),
+        (2, Some(1)),
+        "a new period is not stopped; the old mark stays with the old period"
+    );
+    assert!(!store.stop_conversation(&bot, &conv, 1).await.expect("stop"));
+    assert!(
+        !store
+            .stop_conversation(&bot, &conversation("999"), 1)
+            .await
+            .expect("stop"),
+        "no conversation, nothing to stop"
+    );
+}
+
+pub async fn when_a_pending_follow_up_is_rescheduled_then_it_moves_only_within_its_period(
+    store: Arc<dyn Store>,
+) {
+    let (bot, conv, f1) = (
+        chatbot("clinic"),
+        conversation("16315551181"),
+        follow_up_id("f1"),
+    );
+    planned(store.as_ref(), "16315551181", &["f1"], 10_000).await;
+    let waiting = entry(
+        80_000,
+        LogEvent::Waiting {
+            follow_up_id: f1.clone(),
+            silence_period: 1,
+            until: Timestamp::from_millis(400_000),
+        },
+    );
+    assert!(
+        store
+            .reschedule_pending(
+                &bot,
+                &conv,
+                &f1,
+                1,
+                Timestamp::from_millis(400_000),
+                vec![waiting.clone()]
+            )
+            .await
+            .expect("reschedule")
+    );
+    assert_eq!(
+        store
+            .pending_follow_ups(&bot, &conv)
+            .await
+            .expect("pending"),
+        [pending("16315551181", "f1", 1, 400_000)]
+    );
+    assert_eq!(
+        whole_log(store.as_ref(), "clinic", "16315551181").await[0].1,
+        waiting
+    );
+    for (follow_up, period) in [("f1", 2), ("f2", 1)] {
+        assert!(
+            !store
+                .reschedule_pending(
+                    &bot,
+                    &conv,
+                    &follow_up_id(follow_up),
+                    period,
+                    Timestamp::from_millis(500_000),
+                    vec![waiting.clone()],
+                )
+                .await
+                .expect("reschedule"),
+            "{follow_up} is not pending in period {period}"
+        );
+    }
+    assert_eq!(
+        whole_log(store.as_ref(), "clinic", "16315551181")
+            .await
+            .len(),
+        3,
+        "a refused reschedule logs nothing"
+    );
+    assert_eq!(
+        store
+            .pending_follow_ups(&bot, &conv)
+            .await
+            .expect("pending"),
+        [pending("16315551181", "f1", 1, 400_000)]
+    );
+}
+
+/// Generates one `#[tokio::test]` per contract case for a store factory expression (an
+/// `Arc` of any type that implements every store trait).
 #[macro_export]
 macro_rules! store_contract_tests {
     ($factory:expr) => {
@@ -385,13 +2022,33 @@ macro_rules! store_contract_tests {
             when_50_activations_race_then_exactly_5_are_active,
             when_replacing_with_a_stale_revision_then_it_conflicts,
             when_deleted_then_it_is_gone_and_frees_its_active_slot,
+            when_an_integration_is_upserted_twice_then_it_is_created_then_updated,
+            when_another_chatbot_has_the_account_then_it_is_taken_and_stays_with_its_owner,
+            when_a_customer_message_is_delivered_twice_then_it_is_recorded_once,
+            when_the_same_message_is_recorded_concurrently_then_exactly_one_is_new,
+            when_an_older_message_arrives_late_then_it_joins_the_transcript_without_a_new_period,
+            when_more_than_40_lines_are_written_then_the_transcript_keeps_the_latest_40,
+            when_listing_conversations_then_the_most_recently_active_come_first,
+            when_a_plan_is_committed_then_it_replaces_the_pending_set_only_for_the_current_period,
+            when_a_pending_follow_up_is_settled_twice_then_only_the_first_settles,
+            when_pending_is_listed_by_follow_up_then_every_conversation_of_the_chatbot_is_found,
+            when_the_log_is_paged_then_entries_come_newest_first_without_gaps_or_repeats,
+            when_logs_are_appended_concurrently_then_every_entry_is_kept_once,
+            when_20_claims_race_then_exactly_one_wins,
+            when_a_throttled_delivery_is_claimed_again_then_it_keeps_its_id,
+            when_a_delivery_is_finished_then_its_pending_entry_goes_and_the_outcome_is_logged,
+            when_statuses_arrive_then_they_only_move_forward_and_stay_in_their_chatbot,
+            when_the_customer_writes_within_24_hours_of_a_send_then_it_counts_as_a_reply,
+            when_events_are_logged_then_follow_up_stats_count_them,
+            when_the_stop_trigger_is_met_then_only_the_current_period_is_stopped,
+            when_a_pending_follow_up_is_rescheduled_then_it_moves_only_within_its_period,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $case() {
-                let store: std::sync::Arc<dyn followup_ports::FollowUpStore> = $factory.await;
+                let store: std::sync::Arc<dyn followup_ports::Store> = $factory.await;
                 $crate::store_contract::$case(store).await;
             }
         )*

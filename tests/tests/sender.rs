@@ -5,8 +5,7 @@
 use std::sync::Arc;
 
 use followup_domain::Timestamp;
-use followup_meta::sign;
-use followup_tests::engine::{ADMIN_TOKEN, APP_SECRET, RunningEngine, config};
+use followup_tests::engine::{RunningEngine, config};
 use followup_tests::fakes::{FakeGraph, FakeLlm, GraphReply, LlmReply, send_verdict, stop_verdict};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -63,25 +62,7 @@ impl Scenario {
     }
 
     async fn api(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut request = self
-            .engine
-            .http
-            .request(method, self.engine.url(path))
-            .bearer_auth(ADMIN_TOKEN);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("send");
-        let status = response.status();
-        let bytes = response.bytes().await.expect("body");
-        (
-            status,
-            if bytes.is_empty() {
-                Value::Null
-            } else {
-                serde_json::from_slice(&bytes).expect("json")
-            },
-        )
+        self.engine.api(method, path, body.as_ref()).await
     }
 
     async fn create(&self, body: Value) -> String {
@@ -94,17 +75,8 @@ impl Scenario {
 
     async fn webhook(&self, payload: Value) {
         let body = serde_json::to_vec(&payload).expect("json");
-        let response = self
-            .engine
-            .http
-            .post(self.engine.url("/v1/webhooks/meta"))
-            .header("content-type", "application/json")
-            .header("x-hub-signature-256", sign(APP_SECRET.as_bytes(), &body))
-            .body(body)
-            .send()
-            .await
-            .expect("send");
-        assert_eq!(response.status(), StatusCode::OK);
+        let (status, _) = self.engine.post_webhook(&body, None).await;
+        assert_eq!(status, StatusCode::OK);
     }
 
     async fn whatsapp_message(&self, wamid: &str, at_secs: i64) {

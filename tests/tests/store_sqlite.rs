@@ -9,7 +9,7 @@ use followup_ports::{FollowUpStore, NewFollowUp};
 use followup_tests::store_contract::{chatbot, config, follow_up_id};
 use followup_tests::store_contract_tests;
 
-async fn fresh_file_store() -> Arc<dyn FollowUpStore> {
+async fn fresh_file_store() -> Arc<SqliteStore> {
     // Each test gets its own file (kept alive for the process) so WAL and locking are real.
     let dir = tempfile::tempdir().expect("temp dir").keep();
     Arc::new(SqliteStore::open(&dir.join("store.sqlite")).expect("open store"))

@@ -4,7 +4,7 @@
 
 use followup_domain::Timestamp;
 use followup_meta::{InboundEvent, parse_webhook, sign};
-use followup_tests::engine::{ADMIN_TOKEN, APP_SECRET, OTHER_TOKEN, RunningEngine, VERIFY_TOKEN};
+use followup_tests::engine::{APP_SECRET, OTHER_TOKEN, RunningEngine, VERIFY_TOKEN};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -50,25 +50,7 @@ impl Setup {
         path: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut request = self
-            .engine
-            .http
-            .request(method, self.engine.url(path))
-            .bearer_auth(ADMIN_TOKEN);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("send");
-        let status = response.status();
-        let bytes = response.bytes().await.expect("body");
-        (
-            status,
-            if bytes.is_empty() {
-                Value::Null
-            } else {
-                serde_json::from_slice(&bytes).expect("json")
-            },
-        )
+        self.engine.api(method, path, body.as_ref()).await
     }
 
     async fn create_follow_up(&self, name: &str, delay: Value, template: bool) -> String {
@@ -94,22 +76,11 @@ impl Setup {
     }
 
     async fn post_signed(&self, body: &[u8]) -> (StatusCode, String) {
-        self.post_raw(body, Some(&sign(APP_SECRET.as_bytes(), body)))
-            .await
+        self.engine.post_webhook(body, None).await
     }
 
     async fn post_raw(&self, body: &[u8], signature: Option<&str>) -> (StatusCode, String) {
-        let mut request = self
-            .engine
-            .http
-            .post(self.engine.url("/v1/webhooks/meta"))
-            .header("content-type", "application/json")
-            .body(body.to_vec());
-        if let Some(signature) = signature {
-            request = request.header("x-hub-signature-256", signature);
-        }
-        let response = request.send().await.expect("send");
-        (response.status(), response.text().await.expect("text"))
+        self.engine.post_webhook(body, Some(signature)).await
     }
 
     async fn conversation(&self, id: &str) -> (StatusCode, Value) {

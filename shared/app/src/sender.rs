@@ -434,41 +434,29 @@ impl Services {
                 .await?;
                 Ok(SendOutcome::Sent)
             }
-            Err(SendError::WindowClosed) => {
+            Err(error @ (SendError::WindowClosed | SendError::OptedOut)) => {
+                // Meta's verdict is final for this silence period: skipped, not retried.
+                let reason = if matches!(error, SendError::WindowClosed) {
+                    SkipReason::WindowClosed
+                } else {
+                    SkipReason::OptedOut
+                };
                 self.settle_with(
                     item,
                     delivery_id,
                     update(
                         DeliveryStatus::Skipped,
                         None,
-                        Some("window closed (Meta)".into()),
+                        Some(format!("{} (Meta)", reason.as_str())),
                     ),
                     LogEvent::Skipped {
                         follow_up_id,
                         silence_period: period,
-                        reason: SkipReason::WindowClosed,
+                        reason,
                     },
                 )
                 .await?;
-                Ok(SendOutcome::Skipped(SkipReason::WindowClosed))
-            }
-            Err(SendError::OptedOut) => {
-                self.settle_with(
-                    item,
-                    delivery_id,
-                    update(
-                        DeliveryStatus::Skipped,
-                        None,
-                        Some("customer opted out".into()),
-                    ),
-                    LogEvent::Skipped {
-                        follow_up_id,
-                        silence_period: period,
-                        reason: SkipReason::OptedOut,
-                    },
-                )
-                .await?;
-                Ok(SendOutcome::Skipped(SkipReason::OptedOut))
+                Ok(SendOutcome::Skipped(reason))
             }
             Err(SendError::Throttled) => {
                 // Released for the retry: the scheduler (or SQS) delivers the item again.

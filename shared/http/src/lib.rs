@@ -2,6 +2,7 @@
 //! `lambda_http` on AWS and by a plain Tokio server in the local engine.
 
 pub mod auth;
+mod console;
 pub mod error;
 pub mod json;
 mod routes;
@@ -27,6 +28,9 @@ pub const API_BODY_LIMIT_BYTES: usize = 64 * 1024;
 pub fn router(state: AppState) -> Router {
     let (routes, _) = routes::all_routes().build();
     routes
+        // The operators' web console (static files under /console), outside the API's
+        // route table and so outside the OpenAPI document.
+        .merge(console::router())
         .fallback(|| async { ApiError::NoSuchRoute })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT_BYTES))
