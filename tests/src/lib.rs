@@ -5,4 +5,5 @@ pub mod engine;
 pub mod fakes;
 pub mod moto;
 pub mod runtime_api;
+pub mod scheduler_contract;
 pub mod store_contract;
