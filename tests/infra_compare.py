@@ -58,6 +58,7 @@ PINNED_IDS = [
     "Table",
     "DeadLetterQueue",
     "DueQueue",
+    "SchedulerDlq",
     "ScheduleGroup",
     "SchedulerRole",
     "FunctionsPolicy",
@@ -72,8 +73,23 @@ PINNED_IDS = [
     "SenderFunction",
     "HttpApi",
     "DlqAlarm",
+    "SchedulerDlqAlarm",
 ]
 FUNCTIONS = {"webhook": "WebhookFunction", "api": "ApiFunction", "sender": "SenderFunction"}
+# Each dead-letter queue and the alarm on its depth.
+DLQ_ALARMS = {"DlqAlarm": "DeadLetterQueue", "SchedulerDlqAlarm": "SchedulerDlq"}
+# What the scheduler role may do, all of it: deliver to the due queue, and dead-letter a
+# fire it could not deliver.
+SCHEDULER_ROLE_STATEMENTS = {
+    ("Allow", "sqs:SendMessage", "${DueQueue.Arn}", ""),
+    ("Allow", "sqs:SendMessage", "${SchedulerDlq.Arn}", ""),
+}
+# Environment values that must name one resource, on every function.
+ENV_REFERENCES = {
+    "FOLLOWUP_DUE_QUEUE_ARN": "${DueQueue.Arn}",
+    "FOLLOWUP_SCHEDULER_ROLE_ARN": "${SchedulerRole.Arn}",
+    "FOLLOWUP_SCHEDULER_DLQ_ARN": "${SchedulerDlq.Arn}",
+}
 OUTPUTS = ["WebhookUrl", "ApiUrl", "TableName", "DueQueueUrl", "DlqUrl"]
 
 # AWS managed policies a generated role may carry (SAM adds them to roles it creates).
@@ -428,8 +444,18 @@ class Checker:
             "DelaySeconds",
             "ReceiveMessageWaitTimeSeconds",
         ]
-        out = self.same_props("DueQueue", keys) + self.same_props("DeadLetterQueue", keys)
+        out = []
+        for lid in ("DueQueue", "DeadLetterQueue", "SchedulerDlq"):
+            out += self.same_props(lid, keys)
         for side, v in (("SAM", self.sam), ("CDK", self.cdk)):
+            for lid in ("DeadLetterQueue", "SchedulerDlq"):
+                p = canon(v.props(lid))
+                if p.get("MessageRetentionPeriod") != "1209600":
+                    out.append(f"{side} {lid}: retention {p.get('MessageRetentionPeriod')}, want 14 days (1209600)")
+                if p.get("RedrivePolicy") or p.get("FifoQueue") == "true":
+                    out.append(f"{side} {lid}: a dead-letter queue must be a standard queue without redrive")
+                if p.get("SqsManagedSseEnabled") != "true":
+                    out.append(f"{side} {lid}: SQS-managed encryption not enabled")
             due = v.props("DueQueue")
             redrive = canon(due.get("RedrivePolicy") or {})
             if redrive.get("deadLetterTargetArn") != "${DeadLetterQueue.Arn}" or redrive.get("maxReceiveCount") != "5":
@@ -459,8 +485,12 @@ class Checker:
                 out.append(f"{side} SchedulerRole trust: {dumps(sts)}")
             stmts, problems = views[side][1]
             out += [f"{side} {p}" for p in problems]
-            if stmts != {("Allow", "sqs:SendMessage", "${DueQueue.Arn}", "")}:
-                out.append(f"{side} SchedulerRole may do more than sqs:SendMessage to the due queue: {sorted(stmts)}")
+            if stmts != SCHEDULER_ROLE_STATEMENTS:
+                out += self.diff(
+                    f"{side} SchedulerRole vs sqs:SendMessage to the due queue and scheduler DLQ only",
+                    stmts,
+                    SCHEDULER_ROLE_STATEMENTS,
+                )
         out += self.diff("SchedulerRole trust", views["SAM"][0], views["CDK"][0])
         return out
 
@@ -494,6 +524,9 @@ class Checker:
                             f"{side} {lid} env vars vs docs/aws.md", set(env), want[short]
                         )
             for side, env in (("SAM", ea), ("CDK", eb)):
+                for k, want_ref in ENV_REFERENCES.items():
+                    if env.get(k) != want_ref:
+                        out.append(f"{side} {lid}: {k} = {dumps(env.get(k))}, want {want_ref}")
                 for k, val in env.items():
                     if re.search(r"(?i)secret|token|api_key|password", k) and k != "FOLLOWUP_SECRETS_PREFIX":
                         out.append(f"{side} {lid}: {k} looks like a secret in an env var")
@@ -594,15 +627,21 @@ class Checker:
             "OKActions",
             "AlarmDescription",
         ]
-        out = self.same_props("DlqAlarm", keys)
-        p = canon(self.sam.props("DlqAlarm"))
-        if (
-            p.get("MetricName") != "ApproximateNumberOfMessagesVisible"
-            or p.get("Dimensions") != [{"Name": "QueueName", "Value": "${DeadLetterQueue.QueueName}"}]
-            or p.get("ComparisonOperator") != "GreaterThanOrEqualToThreshold"
-            or float(p.get("Threshold", 0)) != 1.0
-        ):
-            out.append(f"DlqAlarm does not watch DLQ depth >= 1: {dumps(p)}")
+        out = []
+        for lid, queue in DLQ_ALARMS.items():
+            out += self.same_props(lid, keys)
+            for side, v in (("SAM", self.sam), ("CDK", self.cdk)):
+                p = canon(v.props(lid))
+                if (
+                    p.get("Namespace") != "AWS/SQS"
+                    or p.get("MetricName") != "ApproximateNumberOfMessagesVisible"
+                    or p.get("Dimensions") != [{"Name": "QueueName", "Value": "${%s.QueueName}" % queue}]
+                    or p.get("ComparisonOperator") != "GreaterThanOrEqualToThreshold"
+                    or float(p.get("Threshold", 0)) != 1.0
+                ):
+                    out.append(f"{side} {lid} does not watch {queue} depth >= 1: {dumps(p)}")
+                if p.get("AlarmActions") != {"If": ["HasAlarmTopic", ["${AlarmTopicArn}"], "${AWS::NoValue}"]}:
+                    out.append(f"{side} {lid}: AlarmActions {dumps(p.get('AlarmActions'))}, want AlarmTopicArn if set")
         return out
 
     def log_groups(self) -> list[str]:
@@ -699,16 +738,16 @@ class Checker:
         self.check("resource kinds and counts", self.kinds)
         self.check("pinned logical IDs", self.pinned)
         self.check("DynamoDB table (keys, GSIs, TTL, PITR, SSE, retain)", self.table)
-        self.check("SQS due queue + DLQ (redrive, visibility)", self.queues)
+        self.check("SQS due queue + DLQ + scheduler DLQ (redrive, visibility, retention)", self.queues)
         self.check("scheduler schedule group", self.schedule_group)
-        self.check("scheduler role (trust, sqs:SendMessage only)", self.scheduler_role)
+        self.check("scheduler role (trust, sqs:SendMessage to the due queue and scheduler DLQ only)", self.scheduler_role)
         self.check("functions (arm64, provided.al2023, memory, timeouts, role, logs)", self.functions)
         self.check("function environment (same names and values, as docs/aws.md)", self.environment)
         self.check("HTTP API routes and JWT authorizer", self.http_api)
         self.check("HTTP API stage", self.stage)
         self.check("Lambda invoke permissions for the HTTP API", self.permissions)
         self.check("SQS event source (ReportBatchItemFailures, batch, concurrency)", self.event_source)
-        self.check("DLQ alarm", self.alarm)
+        self.check("DLQ alarms (due queue DLQ, scheduler DLQ)", self.alarm)
         self.check("log groups (name, retention)", self.log_groups)
         self.check("IAM per function role (actions, resources, conditions)", self.iam)
         self.check("parameters", self.parameters)
@@ -755,6 +794,23 @@ def self_test(sam_tpl: dict, cdk_tpl: dict, aws_doc: str | None) -> int:
     def extra_queue(tpl: dict) -> None:
         tpl["Resources"]["ExtraQueue"] = {"Type": "AWS::SQS::Queue", "Properties": {}}
 
+    def scheduler_role_without_dlq(tpl: dict) -> None:
+        doc = tpl["Resources"]["SchedulerRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+        for st in doc["Statement"]:
+            st["Resource"] = [r for r in as_list(st["Resource"]) if ref_id(r) != "SchedulerDlq"]
+
+    def scheduler_dlq_alarm_on_due_dlq(tpl: dict) -> None:
+        props = tpl["Resources"]["SchedulerDlqAlarm"]["Properties"]
+        props["Dimensions"] = [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["DeadLetterQueue", "QueueName"]}}]
+
+    def scheduler_dlq_short_retention(tpl: dict) -> None:
+        tpl["Resources"]["SchedulerDlq"]["Properties"]["MessageRetentionPeriod"] = 345600
+
+    def scheduler_dlq_env_is_due_queue(tpl: dict) -> None:
+        for lid in FUNCTIONS.values():
+            env = tpl["Resources"][lid]["Properties"]["Environment"]["Variables"]
+            env["FOLLOWUP_SCHEDULER_DLQ_ARN"] = {"Fn::GetAtt": ["DueQueue", "Arn"]}
+
     mutations = [
         ("Scan granted", lambda t: cdk_policy_with(t, "dynamodb:Scan"), "IAM per function role"),
         ("env var dropped", drop_env, "function environment"),
@@ -764,6 +820,10 @@ def self_test(sam_tpl: dict, cdk_tpl: dict, aws_doc: str | None) -> int:
         ("table without TTL", no_ttl, "DynamoDB table"),
         ("scheduler role may receive", scheduler_role_more, "scheduler role"),
         ("extra queue", extra_queue, "resource kinds"),
+        ("scheduler role cannot dead-letter", scheduler_role_without_dlq, "scheduler role"),
+        ("scheduler DLQ alarm on the other queue", scheduler_dlq_alarm_on_due_dlq, "DLQ alarms"),
+        ("scheduler DLQ keeps 4 days", scheduler_dlq_short_retention, "SQS due queue"),
+        ("scheduler DLQ env var names the due queue", scheduler_dlq_env_is_due_queue, "function environment"),
     ]
     ok = 0
     bad = 0

@@ -145,7 +145,7 @@ export class FollowupStack extends Stack {
       type: 'String',
       default: '',
       allowedPattern: '^(arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+)?$',
-      description: 'Optional SNS topic notified when the DLQ holds messages. Empty = no notification.',
+      description: 'Optional SNS topic notified when a DLQ holds messages. Empty = no notification.',
     });
 
     const hasLlmBaseUrl = new CfnCondition(this, 'HasLlmBaseUrl', {
@@ -202,13 +202,23 @@ export class FollowupStack extends Stack {
     });
     pinId(dueQueue, 'DueQueue');
 
+    // The schedules' dead-letter queue: a fire EventBridge Scheduler could not deliver to
+    // the due queue (after retrying for up to 24 h / 185 attempts) lands here instead of
+    // being dropped. Every schedule names it (FOLLOWUP_SCHEDULER_DLQ_ARN); nothing consumes it.
+    const schedulerDlq = new sqs.Queue(this, 'SchedulerDlq', {
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    pinId(schedulerDlq, 'SchedulerDlq');
+
     const scheduleGroup = new scheduler.CfnScheduleGroup(this, 'ScheduleGroup', {
       name: Aws.STACK_NAME,
     });
     pinId(scheduleGroup, 'ScheduleGroup');
 
     // The role EventBridge Scheduler assumes to deliver a due item: SendMessage to the
-    // due queue, nothing else.
+    // due queue and, for a fire it cannot deliver, to the schedules' DLQ; nothing else.
     const schedulerRole = new iam.Role(this, 'SchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
@@ -216,7 +226,10 @@ export class FollowupStack extends Stack {
       inlinePolicies: {
         'send-due-items': new iam.PolicyDocument({
           statements: [
-            new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [dueQueue.queueArn] }),
+            new iam.PolicyStatement({
+              actions: ['sqs:SendMessage'],
+              resources: [dueQueue.queueArn, schedulerDlq.queueArn],
+            }),
           ],
         }),
       },
@@ -306,6 +319,7 @@ export class FollowupStack extends Stack {
       FOLLOWUP_DUE_QUEUE_ARN: dueQueue.queueArn,
       FOLLOWUP_DUE_QUEUE_URL: dueQueue.queueUrl,
       FOLLOWUP_SCHEDULER_ROLE_ARN: schedulerRole.roleArn,
+      FOLLOWUP_SCHEDULER_DLQ_ARN: schedulerDlq.queueArn,
     };
 
     const makeFunction = (
@@ -427,28 +441,41 @@ export class FollowupStack extends Stack {
     }
 
     // ------------------------------------------------------------ monitoring
-    const dlqAlarm = new cloudwatch.Alarm(this, 'DlqAlarm', {
-      alarmDescription: `Follow-up due items in the dead-letter queue (${Aws.STACK_NAME}): they were delivered 5 times and failed`,
-      metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.seconds(60),
-        statistic: cloudwatch.Stats.MAXIMUM,
-      }),
-      evaluationPeriods: 1,
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    const cfnAlarm = dlqAlarm.node.defaultChild as cloudwatch.CfnAlarm;
-    cfnAlarm.overrideLogicalId('DlqAlarm');
-    cfnAlarm.alarmActions = Token.asList(
-      Fn.conditionIf(hasAlarmTopic.logicalId, [alarmTopicArn.valueAsString], Aws.NO_VALUE),
+    // One alarm per dead-letter queue: depth >= 1 within a minute, to AlarmTopicArn when set.
+    const depthAlarm = (logicalId: string, queue: sqs.Queue, description: string): void => {
+      const alarm = new cloudwatch.Alarm(this, logicalId, {
+        alarmDescription: description,
+        metric: queue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.seconds(60),
+          statistic: cloudwatch.Stats.MAXIMUM,
+        }),
+        evaluationPeriods: 1,
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      const cfnAlarm = alarm.node.defaultChild as cloudwatch.CfnAlarm;
+      cfnAlarm.overrideLogicalId(logicalId);
+      cfnAlarm.alarmActions = Token.asList(
+        Fn.conditionIf(hasAlarmTopic.logicalId, [alarmTopicArn.valueAsString], Aws.NO_VALUE),
+      );
+      // The check evaluates the parameter's empty default inside the list; the HasAlarmTopic
+      // condition drops the list in exactly that case.
+      Validations.of(alarm).acknowledge({
+        id: 'CloudFormation-Validate::W1030',
+        reason: 'AlarmActions is only set when AlarmTopicArn is not empty (HasAlarmTopic)',
+      });
+    };
+    depthAlarm(
+      'DlqAlarm',
+      deadLetterQueue,
+      `Follow-up due items in the dead-letter queue (${Aws.STACK_NAME}): they were delivered 5 times and failed`,
     );
-    // The check evaluates the parameter's empty default inside the list; the HasAlarmTopic
-    // condition drops the list in exactly that case.
-    Validations.of(dlqAlarm).acknowledge({
-      id: 'CloudFormation-Validate::W1030',
-      reason: 'AlarmActions is only set when AlarmTopicArn is not empty (HasAlarmTopic)',
-    });
+    depthAlarm(
+      'SchedulerDlqAlarm',
+      schedulerDlq,
+      `Follow-up schedule fires in the scheduler dead-letter queue (${Aws.STACK_NAME}): EventBridge Scheduler could not deliver them to the due queue`,
+    );
 
     // --------------------------------------------------------------- outputs
     new CfnOutput(this, 'WebhookUrl', {

@@ -71,6 +71,33 @@ fn response(outcome: Outcome) -> (u64, Value) {
     )
 }
 
+/// A fresh standard queue on moto: its URL and ARN.
+async fn create_queue(sqs: &aws_sdk_sqs::Client, prefix: &str) -> (String, String) {
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(unique_name(prefix))
+        .send()
+        .await
+        .expect("queue")
+        .queue_url()
+        .expect("queue url")
+        .to_owned();
+    let queue_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("queue attributes")
+        .attributes()
+        .and_then(|a| {
+            a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                .cloned()
+        })
+        .expect("queue arn");
+    (queue_url, queue_arn)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn when_a_signed_webhook_arrives_then_the_schedule_fires_into_the_sender_and_the_delivery_shows_in_the_api()
  {
@@ -91,26 +118,9 @@ async fn when_a_signed_webhook_arrives_then_the_schedule_fires_into_the_sender_a
         .send()
         .await
         .expect("schedule group");
-    let queue = sqs
-        .create_queue()
-        .queue_name(unique_name("due"))
-        .send()
-        .await
-        .expect("queue");
-    let queue_url = queue.queue_url().expect("queue url").to_owned();
-    let queue_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("queue attributes")
-        .attributes()
-        .and_then(|a| {
-            a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-                .cloned()
-        })
-        .expect("queue arn");
+    // The due queue, and the schedules' dead-letter queue (the templates create both).
+    let (queue_url, queue_arn) = create_queue(&sqs, "due").await;
+    let (_, scheduler_dlq_arn) = create_queue(&sqs, "scheduler-dlq").await;
     let prefix = format!("/{}/", unique_name("followup"));
     for (name, value) in [
         ("meta-app-secret", APP_SECRET),
@@ -139,6 +149,7 @@ async fn when_a_signed_webhook_arrives_then_the_schedule_fires_into_the_sender_a
             "FOLLOWUP_SCHEDULER_ROLE_ARN",
             "arn:aws:iam::123456789012:role/followup-scheduler".into(),
         ),
+        ("FOLLOWUP_SCHEDULER_DLQ_ARN", scheduler_dlq_arn.clone()),
         ("FOLLOWUP_SECRETS_PREFIX", prefix.clone()),
         ("FOLLOWUP_GRAPH_BASE_URL", graph.base_url.clone()),
     ]
@@ -302,6 +313,11 @@ async fn when_a_signed_webhook_arrives_then_the_schedule_fires_into_the_sender_a
         .expect("get schedule");
     let target = schedule.target().expect("target");
     assert_eq!(target.arn(), queue_arn);
+    assert_eq!(
+        target.dead_letter_config().and_then(|d| d.arn()),
+        Some(scheduler_dlq_arn.as_str()),
+        "undeliverable fires go to the scheduler DLQ"
+    );
     let input = target.input().expect("input").to_owned();
 
     // EventBridge Scheduler → SQS → the sender: the schedule's payload as an SQS event.

@@ -10,11 +10,11 @@ use std::sync::{Arc, Mutex};
 use aws_sdk_scheduler::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_scheduler::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_scheduler::error::BoxError;
-use aws_sdk_scheduler::types::{ActionAfterCompletion, FlexibleTimeWindowMode};
+use aws_sdk_scheduler::types::{ActionAfterCompletion, FlexibleTimeWindowMode, Target};
 use aws_sdk_sqs::types::QueueAttributeName;
 use followup_aws::scheduler::{
-    EventBridgeConfig, EventBridgeScheduler, MIN_SCHEDULE_LEAD_MS, at_expression,
-    is_valid_at_expression, schedule_name,
+    EventBridgeConfig, EventBridgeScheduler, MIN_SCHEDULE_LEAD_MS, RETRY_MAXIMUM_ATTEMPTS,
+    RETRY_MAXIMUM_EVENT_AGE_SECONDS, at_expression, is_valid_at_expression, schedule_name,
 };
 use followup_aws::secrets::{SecretsError, SsmClient, load_secrets};
 use followup_domain::{ChatbotId, ConversationId, FollowUpId, Timestamp};
@@ -25,6 +25,41 @@ use followup_tests::moto;
 const NOW_MS: i64 = 1_898_831_167_250;
 const HOUR_MS: i64 = 3_600_000;
 const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/followup-scheduler";
+const DLQ_ARN: &str = "arn:aws:sqs:us-east-1:123456789012:followup-scheduler-dlq";
+
+/// The target's failure handling as GetSchedule shows it: the deployment's dead-letter
+/// queue and AWS's default retry policy, written out (pinned: 24 h, 185 attempts).
+fn assert_failure_handling(target: &Target) {
+    assert_eq!(
+        target.dead_letter_config().and_then(|d| d.arn()),
+        Some(DLQ_ARN),
+        "the schedule names the scheduler DLQ"
+    );
+    let retry = target.retry_policy().expect("retry policy");
+    assert_eq!(retry.maximum_event_age_in_seconds(), Some(86_400));
+    assert_eq!(retry.maximum_retry_attempts(), Some(185));
+    assert_eq!(
+        (RETRY_MAXIMUM_EVENT_AGE_SECONDS, RETRY_MAXIMUM_ATTEMPTS),
+        (86_400, 185)
+    );
+}
+
+/// The same on the wire: moto fills in a default retry policy when a request has none, so
+/// only the request body shows that the adapter sent it (AWS would reset an UpdateSchedule
+/// that leaves it out).
+fn assert_failure_handling_sent(body: &str) {
+    let request: serde_json::Value = serde_json::from_str(body).expect("request body is JSON");
+    let target = &request["Target"];
+    assert_eq!(target["DeadLetterConfig"]["Arn"], DLQ_ARN, "{request}");
+    assert_eq!(
+        target["RetryPolicy"]["MaximumEventAgeInSeconds"], 86_400,
+        "{request}"
+    );
+    assert_eq!(
+        target["RetryPolicy"]["MaximumRetryAttempts"], 185,
+        "{request}"
+    );
+}
 
 /// Records the operation (and body) of every request the adapter's clients send.
 #[derive(Debug, Clone, Default)]
@@ -145,6 +180,7 @@ impl Fixture {
                 target_queue_arn: queue_arn.clone(),
                 target_queue_url: queue_url.clone(),
                 role_arn: ROLE_ARN.to_owned(),
+                dead_letter_arn: DLQ_ARN.to_owned(),
             },
             counted_scheduler,
             counted_sqs,
@@ -253,11 +289,14 @@ async fn when_an_item_is_scheduled_then_the_schedule_is_a_one_shot_at_due_time_t
     let due = item(&key, 3, NOW_MS + 2 * HOUR_MS + 750);
 
     f.adapter.schedule(due.clone()).await.expect("schedule");
+    let calls = f.calls.take_with_bodies();
+    let operations: Vec<&str> = calls.iter().map(|(op, _)| op.as_str()).collect();
     assert_eq!(
-        f.calls.take(),
+        operations,
         ["CreateSchedule"],
         "a fresh schedule costs one call"
     );
+    assert_failure_handling_sent(&calls[0].1);
 
     let schedule = f.get(&key).await;
     assert_eq!(schedule.name(), Some(schedule_name(&key).as_str()));
@@ -278,6 +317,7 @@ async fn when_an_item_is_scheduled_then_the_schedule_is_a_one_shot_at_due_time_t
     let target = schedule.target().expect("target");
     assert_eq!(target.arn(), f.queue_arn);
     assert_eq!(target.role_arn(), ROLE_ARN);
+    assert_failure_handling(target);
     let input: DueItem =
         serde_json::from_str(target.input().expect("target input")).expect("input is a DueItem");
     assert_eq!(input, due);
@@ -296,11 +336,14 @@ async fn when_the_same_key_is_scheduled_again_then_the_schedule_is_updated_not_d
 
     let next = item(&key, 2, NOW_MS + 5 * HOUR_MS);
     f.adapter.schedule(next.clone()).await.expect("reschedule");
+    let calls = f.calls.take_with_bodies();
+    let operations: Vec<&str> = calls.iter().map(|(op, _)| op.as_str()).collect();
     assert_eq!(
-        f.calls.take(),
+        operations,
         ["CreateSchedule", "UpdateSchedule"],
         "an existing schedule costs a create that conflicts and an update"
     );
+    assert_failure_handling_sent(&calls[1].1);
 
     assert_eq!(f.schedule_names().await, [schedule_name(&key)]);
     let schedule = f.get(&key).await;
@@ -317,13 +360,10 @@ async fn when_the_same_key_is_scheduled_again_then_the_schedule_is_updated_not_d
         schedule.flexible_time_window().map(|w| w.mode()),
         Some(&FlexibleTimeWindowMode::Off)
     );
-    let input: DueItem = serde_json::from_str(
-        schedule
-            .target()
-            .and_then(|t| t.input())
-            .expect("target input"),
-    )
-    .expect("input is a DueItem");
+    let target = schedule.target().expect("target");
+    assert_failure_handling(target);
+    let input: DueItem =
+        serde_json::from_str(target.input().expect("target input")).expect("input is a DueItem");
     assert_eq!(input, next);
 }
 
@@ -353,6 +393,17 @@ async fn when_a_schedule_of_that_name_has_other_settings_then_the_update_sets_ev
                 .arn("arn:aws:sqs:us-east-1:123456789012:elsewhere")
                 .role_arn("arn:aws:iam::123456789012:role/other")
                 .input("{}")
+                .dead_letter_config(
+                    aws_sdk_scheduler::types::DeadLetterConfig::builder()
+                        .arn("arn:aws:sqs:us-east-1:123456789012:other-dlq")
+                        .build(),
+                )
+                .retry_policy(
+                    aws_sdk_scheduler::types::RetryPolicy::builder()
+                        .maximum_event_age_in_seconds(60)
+                        .maximum_retry_attempts(0)
+                        .build(),
+                )
                 .build()
                 .expect("target"),
         )
@@ -372,6 +423,7 @@ async fn when_a_schedule_of_that_name_has_other_settings_then_the_update_sets_ev
     assert_eq!(update["ActionAfterCompletion"], "DELETE", "{update}");
     assert_eq!(update["ScheduleExpressionTimezone"], "UTC", "{update}");
     assert_eq!(update["GroupName"], f.group.as_str(), "{update}");
+    assert_failure_handling_sent(&calls[1].1);
 
     let schedule = f.get(&key).await;
     assert_eq!(
@@ -392,6 +444,7 @@ async fn when_a_schedule_of_that_name_has_other_settings_then_the_update_sets_ev
     let target = schedule.target().expect("target");
     assert_eq!(target.arn(), f.queue_arn);
     assert_eq!(target.role_arn(), ROLE_ARN);
+    assert_failure_handling(target);
     let input: DueItem =
         serde_json::from_str(target.input().expect("input")).expect("input is a DueItem");
     assert_eq!(input, due);
@@ -480,14 +533,11 @@ async fn when_the_schedule_vanishes_between_conflict_and_update_then_it_is_creat
         ["CreateSchedule", "UpdateSchedule", "CreateSchedule"]
     );
     assert_eq!(f.schedule_names().await, [schedule_name(&key)]);
-    let input: DueItem = serde_json::from_str(
-        f.get(&key)
-            .await
-            .target()
-            .and_then(|t| t.input())
-            .expect("input"),
-    )
-    .expect("input is a DueItem");
+    let schedule = f.get(&key).await;
+    let target = schedule.target().expect("target");
+    assert_failure_handling(target);
+    let input: DueItem =
+        serde_json::from_str(target.input().expect("input")).expect("input is a DueItem");
     assert_eq!(input, next);
 }
 
@@ -627,6 +677,7 @@ async fn when_the_group_does_not_exist_then_scheduling_is_unavailable_with_a_mes
             target_queue_arn: f.queue_arn.clone(),
             target_queue_url: f.queue_url.clone(),
             role_arn: ROLE_ARN.to_owned(),
+            dead_letter_arn: DLQ_ARN.to_owned(),
         },
         aws_sdk_scheduler::Client::new(&config),
         aws_sdk_sqs::Client::new(&config),

@@ -119,6 +119,7 @@ mod eventbridge {
                 target_queue_arn: queue_arn,
                 target_queue_url: queue_url,
                 role_arn: "arn:aws:iam::123456789012:role/followup-scheduler".into(),
+                dead_letter_arn: "arn:aws:sqs:us-east-1:123456789012:followup-scheduler-dlq".into(),
             },
             client.clone(),
             sqs,

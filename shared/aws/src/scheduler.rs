@@ -11,6 +11,10 @@
 //!   for the rest of the wait), and a schedule left under its name is deleted.
 //! - **Payload**: the target input, and the SQS body on the direct path, is the [`DueItem`]
 //!   as JSON; the sender parses exactly that.
+//! - **Undeliverable fires**: every target names the deployment's scheduler DLQ and an
+//!   explicit retry policy ([`RETRY_MAXIMUM_EVENT_AGE_SECONDS`],
+//!   [`RETRY_MAXIMUM_ATTEMPTS`]), so a fire EventBridge cannot hand to the due queue lands
+//!   in that queue instead of being dropped.
 //!
 //! Logs carry schedule names and due times only: the item holds a conversation id, which
 //! contains the customer's platform id.
@@ -20,7 +24,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use aws_sdk_scheduler::error::{DisplayErrorContext, SdkError};
 use aws_sdk_scheduler::types::{
-    ActionAfterCompletion, FlexibleTimeWindow, FlexibleTimeWindowMode, Target,
+    ActionAfterCompletion, DeadLetterConfig, FlexibleTimeWindow, FlexibleTimeWindowMode,
+    RetryPolicy, Target,
 };
 use followup_domain::Timestamp;
 use followup_ports::{Clock, DueItem, DueKey, Scheduler, SchedulerError};
@@ -34,12 +39,22 @@ pub const MIN_SCHEDULE_LEAD_MS: i64 = 60_000;
 /// SQS accepts `DelaySeconds` from 0 to 900.
 const MAX_SQS_DELAY_SECONDS: i64 = 900;
 
+/// How long EventBridge Scheduler keeps retrying a fire it could not deliver to the due
+/// queue before handing it to the dead-letter queue: 24 h, AWS's default and maximum.
+/// Written out on every create and update so that an UpdateSchedule never resets it.
+pub const RETRY_MAXIMUM_EVENT_AGE_SECONDS: i32 = 86_400;
+
+/// How many times EventBridge Scheduler retries such a fire: 185, AWS's default and maximum
+/// (whichever of the two limits is reached first ends the retries).
+pub const RETRY_MAXIMUM_ATTEMPTS: i32 = 185;
+
 /// How often create/update is attempted when the schedule disappears in between (it fired
 /// and was deleted after completion, or a concurrent cancel removed it).
 const MAX_UPSERT_ATTEMPTS: usize = 3;
 
-/// Where schedules live and what they target: one deployment's group, due queue and the
-/// role EventBridge Scheduler assumes to send to that queue.
+/// Where schedules live and what they target: one deployment's group, due queue, the
+/// role EventBridge Scheduler assumes to send to that queue, and the dead-letter queue for
+/// fires it could not deliver.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventBridgeConfig {
     /// The schedule group of this deployment (`FOLLOWUP_SCHEDULE_GROUP`).
@@ -50,6 +65,10 @@ pub struct EventBridgeConfig {
     pub target_queue_url: String,
     /// The role EventBridge Scheduler assumes (`FOLLOWUP_SCHEDULER_ROLE_ARN`).
     pub role_arn: String,
+    /// The schedules' dead-letter queue (`FOLLOWUP_SCHEDULER_DLQ_ARN`): where EventBridge
+    /// Scheduler puts a fire it could not deliver to the due queue after its retries. The
+    /// role above must be allowed to send to it as well.
+    pub dead_letter_arn: String,
 }
 
 /// [`Scheduler`] on EventBridge Scheduler, with SQS for items already due.
@@ -204,11 +223,24 @@ impl EventBridgeScheduler {
         &self.config
     }
 
+    /// The complete target: queue, role, input, dead-letter queue and retry policy (all of
+    /// them on every call: UpdateSchedule would reset an omitted one).
     fn target(&self, input: String) -> Result<Target, SchedulerError> {
         Target::builder()
             .arn(&self.config.target_queue_arn)
             .role_arn(&self.config.role_arn)
             .input(input)
+            .dead_letter_config(
+                DeadLetterConfig::builder()
+                    .arn(&self.config.dead_letter_arn)
+                    .build(),
+            )
+            .retry_policy(
+                RetryPolicy::builder()
+                    .maximum_event_age_in_seconds(RETRY_MAXIMUM_EVENT_AGE_SECONDS)
+                    .maximum_retry_attempts(RETRY_MAXIMUM_ATTEMPTS)
+                    .build(),
+            )
             .build()
             .map_err(|e| unavailable(format!("schedule target: {e}")))
     }

@@ -19,6 +19,7 @@ pub struct LambdaConfig {
     pub due_queue_arn: String,
     pub due_queue_url: String,
     pub scheduler_role_arn: String,
+    pub scheduler_dlq_arn: String,
     pub secrets_prefix: String,
     pub chatbots_claim: String,
     pub window_margin_minutes: u32,
@@ -69,6 +70,7 @@ impl LambdaConfig {
             due_queue_arn: required("FOLLOWUP_DUE_QUEUE_ARN")?,
             due_queue_url: required("FOLLOWUP_DUE_QUEUE_URL")?,
             scheduler_role_arn: required("FOLLOWUP_SCHEDULER_ROLE_ARN")?,
+            scheduler_dlq_arn: required("FOLLOWUP_SCHEDULER_DLQ_ARN")?,
             secrets_prefix: required("FOLLOWUP_SECRETS_PREFIX")?,
             chatbots_claim: optional("FOLLOWUP_CHATBOTS_CLAIM")
                 .unwrap_or_else(|| "followup_chatbots".to_owned()),
@@ -106,7 +108,7 @@ mod tests {
         move |name| map.get(name).cloned()
     }
 
-    const REQUIRED: [(&str, &str); 6] = [
+    const REQUIRED: [(&str, &str); 7] = [
         ("FOLLOWUP_TABLE", "followups"),
         ("FOLLOWUP_SCHEDULE_GROUP", "followups-prod"),
         ("FOLLOWUP_DUE_QUEUE_ARN", "arn:aws:sqs:us-east-1:1:due"),
@@ -118,6 +120,10 @@ mod tests {
             "FOLLOWUP_SCHEDULER_ROLE_ARN",
             "arn:aws:iam::1:role/scheduler",
         ),
+        (
+            "FOLLOWUP_SCHEDULER_DLQ_ARN",
+            "arn:aws:sqs:us-east-1:1:scheduler-dlq",
+        ),
         ("FOLLOWUP_SECRETS_PREFIX", "/followup/prod/"),
     ];
 
@@ -125,6 +131,10 @@ mod tests {
     fn when_required_variables_are_set_then_defaults_fill_the_rest() {
         let config = LambdaConfig::from_lookup(env(&REQUIRED)).expect("valid");
         assert_eq!(config.table, "followups");
+        assert_eq!(
+            config.scheduler_dlq_arn,
+            "arn:aws:sqs:us-east-1:1:scheduler-dlq"
+        );
         assert_eq!(config.window_margin_minutes, 15);
         assert_eq!(config.chatbots_claim, "followup_chatbots");
         assert_eq!(config.llm_base_url, None);
@@ -149,5 +159,18 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn when_the_scheduler_dlq_arn_is_blank_then_it_counts_as_missing() {
+        // Schedules without a dead-letter queue would drop undeliverable fires: a
+        // deployment must name one, an empty value is no exception.
+        let mut pairs = REQUIRED.to_vec();
+        pairs.retain(|(name, _)| *name != "FOLLOWUP_SCHEDULER_DLQ_ARN");
+        pairs.push(("FOLLOWUP_SCHEDULER_DLQ_ARN", "  "));
+        assert_eq!(
+            LambdaConfig::from_lookup(env(&pairs)),
+            Err(ConfigError::Missing("FOLLOWUP_SCHEDULER_DLQ_ARN"))
+        );
     }
 }

@@ -63,6 +63,7 @@ impl Deployment {
                 target_queue_arn: config.due_queue_arn.clone(),
                 target_queue_url: config.due_queue_url.clone(),
                 role_arn: config.scheduler_role_arn.clone(),
+                dead_letter_arn: config.scheduler_dlq_arn.clone(),
             },
             aws_sdk_scheduler::Client::new(&sdk),
             aws_sdk_sqs::Client::new(&sdk),
