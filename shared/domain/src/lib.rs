@@ -11,6 +11,8 @@ pub mod log;
 pub mod platform;
 pub mod secret;
 pub mod send;
+pub mod template;
+pub mod template_request;
 mod text;
 pub mod time;
 pub mod validation;
@@ -28,5 +30,10 @@ pub use send::{
     Assessment, DropReason, DueFacts, Outgoing, PreCheck, SendDecision, SkipReason, decide,
     pre_check,
 };
+pub use template::{
+    Billing, CatalogueEntry, MessageTemplate, ParameterFormat, TemplateCategory,
+    TemplateProblem, TemplateStatus, TemplateStatusChange,
+};
+pub use template_request::{NewButton, NewMessageTemplate, NewTemplateDraft};
 pub use time::Timestamp;
 pub use validation::{FieldError, ValidationErrors};

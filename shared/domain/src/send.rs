@@ -37,6 +37,9 @@ pub enum SkipReason {
     JudgeFailed,
     /// Meta refused: the customer opted out of marketing messages.
     OptedOut,
+    /// Past the window, and the catalogue says the template cannot be sent (paused,
+    /// disabled, rejected, deleted, or no longer listed).
+    TemplateNotApproved,
 }
 
 impl SkipReason {
@@ -46,6 +49,7 @@ impl SkipReason {
             Self::WindowClosed => "window_closed",
             Self::JudgeFailed => "judge_failed",
             Self::OptedOut => "opted_out",
+            Self::TemplateNotApproved => "template_not_approved",
         }
     }
 }

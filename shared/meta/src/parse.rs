@@ -30,8 +30,10 @@ pub enum InboundEvent {
     BusinessEcho(BusinessEcho),
     /// WhatsApp status of a message we (or the business) sent.
     DeliveryStatus(DeliveryStatus),
-    /// Known but not an interaction and not needed (reads, deliveries, unreacts, template
-    /// status updates, webhook-level errors, ...).
+    /// A WhatsApp template's review state changed (`message_template_status_update`).
+    TemplateStatus(followup_domain::TemplateStatusChange),
+    /// Known but not an interaction and not needed (reads, deliveries, unreacts,
+    /// webhook-level errors, ...).
     Ignored {
         platform: Option<Platform>,
         reason: IgnoreReason,
@@ -125,7 +127,6 @@ pub enum IgnoreReason {
     Read,
     Delivery,
     Unreact,
-    TemplateStatusUpdate,
     WebhookError,
     /// A webhook field or messaging event kind we do not handle, by Meta's name.
     UnsupportedField(String),

@@ -1,7 +1,7 @@
 //! Every Meta webhook fixture in `tests/fixtures/meta`, parsed into the exact events the
 //! service acts on. The fixtures' README says what each one is and why.
 
-use followup_domain::{Platform, Timestamp};
+use followup_domain::{Platform, TemplateStatus, TemplateStatusChange, Timestamp};
 use followup_meta::{
     BusinessEcho, CustomerMessage, DeliveryStatus, IgnoreReason, InboundEvent, MessageKind,
     ParseError, StatusKind, parse_webhook, sign, verify_signature,
@@ -394,14 +394,53 @@ fn when_whatsapp_batched_then_every_entry_and_change_in_order() {
 }
 
 #[test]
-fn when_whatsapp_template_status_update_then_ignored_template_status_update() {
+fn when_whatsapp_template_status_update_then_template_status_for_its_account() {
     assert_eq!(
         events("whatsapp-template-status-update.json"),
-        [ignored(
-            Platform::Whatsapp,
-            IgnoreReason::TemplateStatusUpdate
-        )]
+        [InboundEvent::TemplateStatus(TemplateStatusChange {
+            waba_id: "102290129340398".into(),
+            template_id: Some("1274983650212345".into()),
+            name: "appointment_reminder_followup".into(),
+            language: "en_US".into(),
+            status: TemplateStatus::Approved,
+            reason: None,
+            at: Timestamp::from_secs(1_763_971_900),
+        })]
     );
+}
+
+#[test]
+fn when_template_is_paused_then_other_info_title_is_the_reason() {
+    assert_eq!(
+        events("whatsapp-template-status-paused.json"),
+        [
+            InboundEvent::TemplateStatus(TemplateStatusChange {
+                waba_id: "102290129340398".into(),
+                template_id: Some("1274983650212345".into()),
+                name: "appointment_reminder_followup".into(),
+                language: "en_US".into(),
+                status: TemplateStatus::Paused,
+                reason: Some("FIRST_PAUSE".into()),
+                at: Timestamp::from_secs(1_763_975_500),
+            }),
+        ]
+    );
+}
+
+#[test]
+fn when_template_update_lacks_its_name_or_entry_time_then_it_is_malformed() {
+    let nameless = br#"{"object":"whatsapp_business_account","entry":[{"id":"1","time":1763975500,
+        "changes":[{"field":"message_template_status_update","value":{"event":"REJECTED",
+        "message_template_name":"","message_template_language":"en_US"}}]}]}"#;
+    let timeless = br#"{"object":"whatsapp_business_account","entry":[{"id":"1",
+        "changes":[{"field":"message_template_status_update","value":{"event":"APPROVED",
+        "message_template_name":"x","message_template_language":"en_US"}}]}]}"#;
+    for body in [&nameless[..], &timeless[..]] {
+        assert_eq!(
+            parse_webhook(body).expect("envelope"),
+            [ignored(Platform::Whatsapp, IgnoreReason::Malformed)]
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ mod judge;
 mod messenger;
 mod scheduler;
 mod store;
+mod templates;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use judge::{Judge, JudgeError, JudgeRequest, JudgeVerdict, Speaker, TranscriptLine};
@@ -19,4 +20,7 @@ pub use store::{
     Claim, ConversationStore, ConversationSummary, Delivery, DeliveryStatus, DeliveryStore,
     DeliveryUpdate, FollowUpStats, FollowUpStore, InboundMessage, Integration, IntegrationStore,
     LogPage, NewFollowUp, PendingFollowUp, Recorded, Store, StoreError, Upserted,
+};
+pub use templates::{
+    CatalogueAccount, CreatedTemplate, DirectoryError, TemplateDirectory, TemplateStore,
 };

@@ -1,4 +1,5 @@
 use crate::judge::TranscriptLine;
+use crate::templates::TemplateStore;
 use async_trait::async_trait;
 use followup_domain::{
     ChatbotId, Conversation, ConversationId, FollowUp, FollowUpConfig, FollowUpFilter, FollowUpId,
@@ -95,6 +96,9 @@ pub struct Integration {
     pub platform: Platform,
     /// WhatsApp phone number id, Facebook page id or Instagram account id.
     pub account_id: String,
+    /// WhatsApp only: the WhatsApp Business Account the phone number belongs to, whose
+    /// template catalogue follow-ups use.
+    pub waba_id: Option<String>,
     pub access_token: Secret,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -485,6 +489,12 @@ pub trait DeliveryStore: Send + Sync {
 }
 
 /// Everything the service stores, behind one object.
-pub trait Store: FollowUpStore + IntegrationStore + ConversationStore + DeliveryStore {}
+pub trait Store:
+    FollowUpStore + IntegrationStore + ConversationStore + DeliveryStore + TemplateStore
+{
+}
 
-impl<T: FollowUpStore + IntegrationStore + ConversationStore + DeliveryStore> Store for T {}
+impl<T: FollowUpStore + IntegrationStore + ConversationStore + DeliveryStore + TemplateStore> Store
+    for T
+{
+}

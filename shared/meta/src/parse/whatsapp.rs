@@ -1,7 +1,7 @@
 //! `object: whatsapp_business_account`: `entry[].changes[]`, each with a `field` and a
 //! `value`; the `messages` field carries `messages[]`, `statuses[]` or `errors[]`.
 
-use followup_domain::{Platform, Timestamp};
+use followup_domain::{Platform, TemplateStatus, TemplateStatusChange, Timestamp};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -14,8 +14,36 @@ const PLATFORM: Platform = Platform::Whatsapp;
 
 #[derive(Deserialize)]
 struct Entry<'a> {
+    /// The WhatsApp Business Account id.
+    #[serde(borrow)]
+    id: Option<Str<'a>>,
+    /// Seconds; dates template status updates.
+    time: Option<MetaInt>,
     #[serde(borrow)]
     changes: Option<Vec<&'a RawValue>>,
+}
+
+/// `field: message_template_status_update`.
+#[derive(Deserialize)]
+struct TemplateStatusValue<'a> {
+    #[serde(borrow)]
+    event: Option<Str<'a>>,
+    message_template_id: Option<MetaInt>,
+    #[serde(borrow)]
+    message_template_name: Option<Str<'a>>,
+    #[serde(borrow)]
+    message_template_language: Option<Str<'a>>,
+    #[serde(borrow)]
+    reason: Option<Str<'a>>,
+    #[serde(borrow)]
+    other_info: Option<OtherInfo<'a>>,
+}
+
+/// Sent with pauses and disables: `title` names why (`FIRST_PAUSE`, …).
+#[derive(Deserialize)]
+struct OtherInfo<'a> {
+    #[serde(borrow)]
+    title: Option<Str<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -155,16 +183,62 @@ struct StatusError {
 }
 
 pub(super) fn entry(raw: &RawValue, events: &mut Vec<InboundEvent>) {
-    let Some(changes) = lenient::<Entry<'_>>(raw).and_then(|e| e.changes) else {
+    let Some(entry) = lenient::<Entry<'_>>(raw) else {
         events.push(malformed());
         return;
     };
+    let Some(changes) = entry.changes else {
+        events.push(malformed());
+        return;
+    };
+    let account = EntryAccount {
+        waba_id: entry.id.and_then(Str::non_empty).map(Str::into_string),
+        at: entry.time.map(|t| Timestamp::from_secs(t.0)),
+    };
     for change in changes {
-        self::change(change, events);
+        self::change(change, &account, events);
     }
 }
 
-fn change(raw: &RawValue, events: &mut Vec<InboundEvent>) {
+/// What a change needs to know of its entry.
+struct EntryAccount {
+    waba_id: Option<String>,
+    at: Option<Timestamp>,
+}
+
+/// A template's new review state. Without the account, the template's name and language,
+/// the event, or the entry's time it cannot be applied safely, so it is malformed.
+fn template_status(raw: Option<&RawValue>, account: &EntryAccount) -> InboundEvent {
+    let Some(value) = raw.and_then(lenient::<TemplateStatusValue<'_>>) else {
+        return malformed();
+    };
+    let (Some(waba_id), Some(at), Some(name), Some(language), Some(event)) = (
+        account.waba_id.clone(),
+        account.at,
+        value.message_template_name.and_then(Str::non_empty),
+        value.message_template_language.and_then(Str::non_empty),
+        value.event.and_then(Str::non_empty),
+    ) else {
+        return malformed();
+    };
+    let reason = value
+        .reason
+        .and_then(Str::non_empty)
+        .filter(|r| !r.eq_ignore_ascii_case("NONE"))
+        .or_else(|| value.other_info.and_then(|o| o.title).and_then(Str::non_empty))
+        .map(|r| r.chars().take(200).collect::<String>());
+    InboundEvent::TemplateStatus(TemplateStatusChange {
+        waba_id,
+        template_id: value.message_template_id.map(|id| id.0.to_string()),
+        name: name.into_string(),
+        language: language.into_string(),
+        status: TemplateStatus::from_meta(&event),
+        reason,
+        at,
+    })
+}
+
+fn change(raw: &RawValue, account: &EntryAccount, events: &mut Vec<InboundEvent>) {
     let Some(change) = lenient::<Change<'_>>(raw) else {
         events.push(malformed());
         return;
@@ -172,7 +246,7 @@ fn change(raw: &RawValue, events: &mut Vec<InboundEvent>) {
     match change.field.as_deref() {
         Some("messages") => {}
         Some("message_template_status_update") => {
-            events.push(ignored(PLATFORM, IgnoreReason::TemplateStatusUpdate));
+            events.push(template_status(change.value, account));
             return;
         }
         Some(other) => {
