@@ -2,6 +2,7 @@
 //! and when one is deactivated or deleted. Written against the ports only, so the same code
 //! runs in the local engine and in the Lambda functions.
 
+mod catalogue;
 mod ingest;
 mod lifecycle;
 mod plan;
@@ -10,8 +11,11 @@ mod sender;
 use std::sync::Arc;
 
 use followup_domain::WindowPolicy;
-use followup_ports::{Clock, Judge, Messenger, Scheduler, SchedulerError, Store, StoreError};
+use followup_ports::{
+    Clock, Judge, Messenger, Scheduler, SchedulerError, Store, StoreError, TemplateDirectory,
+};
 
+pub use catalogue::{Catalogue, CatalogueError, Refreshed};
 pub use ingest::IngestSummary;
 pub use sender::{PROFILE_NAME_FALLBACK, SendDue, SendOutcome};
 
@@ -27,6 +31,8 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     pub judge: Arc<dyn Judge>,
     pub messenger: Arc<dyn Messenger>,
+    /// Meta's template endpoints (or the local stand-in).
+    pub templates: Arc<dyn TemplateDirectory>,
     pub policy: WindowPolicy,
     pub ai_first_check_minutes: u32,
 }

@@ -187,6 +187,27 @@ impl Services {
                 .await
                 .map(|()| SendOutcome::Skipped(reason)),
             SendDecision::WaitUntil(until) => self.wait(item, &delivery_id, until).await,
+            SendDecision::Send(Outgoing::Template(template))
+                if let Some(problem) = self.template_problem(chatbot, &template).await? =>
+            {
+                // Meta would refuse it (or bill a send of a template it may disable): skipped
+                // for this silence period, with the template's state in the log.
+                let reason = SkipReason::TemplateNotApproved;
+                tracing::info!(chatbot = %chatbot, follow_up = %key.follow_up_id, template = template.name.as_str(), problem = %problem.detail(), "template not sendable; follow-up skipped");
+                self.settle(
+                    item,
+                    &delivery_id,
+                    DeliveryStatus::Skipped,
+                    Some(format!("{}: {}", reason.as_str(), problem.detail())),
+                    LogEvent::Skipped {
+                        follow_up_id: key.follow_up_id.clone(),
+                        silence_period: period,
+                        reason,
+                    },
+                )
+                .await
+                .map(|()| SendOutcome::Skipped(reason))
+            }
             SendDecision::Send(outgoing) => {
                 self.deliver(
                     item,

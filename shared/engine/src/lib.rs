@@ -10,10 +10,10 @@ use std::time::Duration;
 use followup_app::{DEFAULT_AI_FIRST_CHECK_MINUTES, SendDue, Services};
 use followup_domain::{Secret, WindowPolicy};
 use followup_embedded::{SqliteScheduler, SqliteStore};
-use followup_graph::{GraphClient, GraphConfig, Outbox};
+use followup_graph::{GraphClient, GraphConfig, LocalTemplateDirectory, Outbox};
 use followup_http::{ApiTokens, AppDeps, AppState, Grant, WebhookSecrets};
 use followup_judge::{OfflineJudge, OpenAiConfig, OpenAiJudge};
-use followup_ports::{Clock, Judge, Messenger, SystemClock};
+use followup_ports::{Clock, Judge, Messenger, SystemClock, TemplateDirectory};
 use tokio::net::TcpListener;
 
 /// The engine's settings; see `followup-local --help` for the flags and variables.
@@ -190,9 +190,19 @@ fn judge(config: &EngineConfig) -> Result<Arc<dyn Judge>, EngineError> {
 }
 
 /// The outbox unless the Graph API is asked for.
-fn messenger(config: &EngineConfig) -> Result<Arc<dyn Messenger>, EngineError> {
+/// Where the local templates live with `--messenger outbox` (see
+/// [`LocalTemplateDirectory`]): edit a template's status there to approve it locally.
+pub const LOCAL_TEMPLATES_FILE: &str = "templates.json";
+
+/// The outbound side: with `graph`, Meta's Graph API sends and lists templates; otherwise
+/// the outbox records sends and a file in the data directory stands in for Meta's template
+/// catalogue.
+fn meta_peers(
+    config: &EngineConfig,
+) -> Result<(Arc<dyn Messenger>, Arc<dyn TemplateDirectory>), EngineError> {
     if config.messenger != "graph" {
-        return Ok(Arc::new(Outbox::new()));
+        let templates = LocalTemplateDirectory::new(Some(config.data_dir.join(LOCAL_TEMPLATES_FILE)));
+        return Ok((Arc::new(Outbox::new()), Arc::new(templates)));
     }
     let client = GraphClient::new(GraphConfig {
         base_url: config.graph_base_url.clone(),
@@ -203,7 +213,7 @@ fn messenger(config: &EngineConfig) -> Result<Arc<dyn Messenger>, EngineError> {
         ..GraphConfig::default()
     })
     .map_err(|e| EngineError::Config(format!("Graph API: {e}")))?;
-    Ok(Arc::new(client))
+    Ok((Arc::new(client.clone()), Arc::new(client)))
 }
 
 /// The data directory holds the store and local secrets: readable by this user only.
@@ -293,11 +303,13 @@ impl Engine {
         let store =
             SqliteStore::open(&store_path).map_err(|e| EngineError::Store(e.to_string()))?;
         let scheduler = SqliteScheduler::new(&store);
+        let (messenger, templates) = meta_peers(config)?;
         let services = Arc::new(Services {
             store: Arc::new(store),
             scheduler: Arc::new(scheduler.clone()),
             judge: judge(config)?,
-            messenger: messenger(config)?,
+            messenger,
+            templates,
             clock: Arc::clone(&clock),
             policy,
             ai_first_check_minutes: config.ai_first_check_minutes,

@@ -155,6 +155,16 @@ impl GraphClient {
         &self.config
     }
 
+    /// The shared HTTP client (for the template endpoints in `templates.rs`).
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// The checked base URL (for the template endpoints in `templates.rs`).
+    pub(crate) fn base(&self) -> &Url {
+        &self.base
+    }
+
     /// `{base}/{version}/{account}/messages`, each segment percent-encoded.
     fn messages_url(&self, account_id: &str) -> Result<Url, SendError> {
         let mut url = self.base.clone();
@@ -263,7 +273,7 @@ impl GraphClient {
     }
 
     /// `initial_backoff × 2^(failed - 1)`, or Meta's `Retry-After`; capped either way.
-    fn backoff(&self, failed_attempts: u32, retry_after: Option<Duration>) -> Duration {
+    pub(crate) fn backoff(&self, failed_attempts: u32, retry_after: Option<Duration>) -> Duration {
         let doubling = 2u32.saturating_pow(failed_attempts.saturating_sub(1));
         retry_after
             .unwrap_or_else(|| self.config.initial_backoff.saturating_mul(doubling))
@@ -542,7 +552,7 @@ fn message_id(platform: Platform, body: &[u8]) -> Option<String> {
     (!id.is_empty()).then_some(id)
 }
 
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let seconds = headers
         .get(RETRY_AFTER)?
         .to_str()

@@ -40,6 +40,14 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("validation failed")]
     Validation(ValidationErrors),
+    #[error("no WhatsApp business account connected")]
+    NoBusinessAccount,
+    #[error("Meta rejected the integration's access token")]
+    IntegrationTokenRejected,
+    #[error("business account not accessible with the integration's token")]
+    BusinessAccountNotAccessible,
+    #[error("Meta refused the template")]
+    TemplateRejected(Vec<FieldError>),
     #[error("dependency unavailable: {0}")]
     Unavailable(String),
     #[error("internal error")]
@@ -78,6 +86,49 @@ impl From<followup_app::ServiceError> for ApiError {
                 Self::Unavailable(scheduler.to_string())
             }
             followup_app::ServiceError::Throttled => Self::Unavailable("throttled by Meta".into()),
+        }
+    }
+}
+
+impl From<followup_app::CatalogueError> for ApiError {
+    fn from(error: followup_app::CatalogueError) -> Self {
+        use followup_app::CatalogueError;
+        use followup_ports::DirectoryError;
+        match error {
+            CatalogueError::NoBusinessAccount => Self::NoBusinessAccount,
+            CatalogueError::AccountAmbiguous(accounts) => FieldError::new(
+                "waba_id",
+                "required",
+                format!(
+                    "this chatbot has several WhatsApp Business Accounts; name one of: {}",
+                    accounts.join(", ")
+                ),
+            )
+            .into(),
+            CatalogueError::UnknownAccount => FieldError::new(
+                "waba_id",
+                "unknown_account",
+                "no WhatsApp integration of this chatbot names this business account",
+            )
+            .into(),
+            CatalogueError::Store(store) => store.into(),
+            CatalogueError::Directory { waba_id, error } => match error {
+                DirectoryError::Invalid(errors) => Self::TemplateRejected(errors),
+                DirectoryError::BadToken => {
+                    tracing::warn!(waba = %waba_id, "Meta rejected the integration's token for templates");
+                    Self::IntegrationTokenRejected
+                }
+                DirectoryError::AccountNotAccessible => {
+                    tracing::warn!(waba = %waba_id, "business account not accessible with the integration's token");
+                    Self::BusinessAccountNotAccessible
+                }
+                DirectoryError::Throttled => {
+                    Self::Unavailable(format!("template directory throttled for {waba_id}"))
+                }
+                DirectoryError::Unavailable(detail) => {
+                    Self::Unavailable(format!("template directory for {waba_id}: {detail}"))
+                }
+            },
         }
     }
 }
@@ -201,6 +252,40 @@ impl ApiError {
                     errors.0.len()
                 ),
             ),
+            Self::NoBusinessAccount => (
+                StatusCode::CONFLICT,
+                "no-business-account",
+                "No WhatsApp Business Account connected",
+                "Connect a WhatsApp integration with `whatsapp_business_account_id` first; \
+                 templates belong to that account."
+                    .to_owned(),
+            ),
+            Self::IntegrationTokenRejected => (
+                StatusCode::CONFLICT,
+                "integration-token-rejected",
+                "Integration token rejected",
+                "Meta rejected the access token of the WhatsApp integration; update the \
+                 integration's token and retry."
+                    .to_owned(),
+            ),
+            Self::BusinessAccountNotAccessible => (
+                StatusCode::CONFLICT,
+                "business-account-not-accessible",
+                "Business account not accessible",
+                "Meta refused access to the WhatsApp Business Account with the integration's \
+                 token: check the account id and that the token has \
+                 whatsapp_business_management permission."
+                    .to_owned(),
+            ),
+            Self::TemplateRejected(errors) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "template-rejected",
+                "Meta refused the template",
+                format!(
+                    "Meta refused the template ({} error(s)); nothing was created.",
+                    errors.len()
+                ),
+            ),
             Self::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -221,6 +306,7 @@ impl ApiError {
             detail,
             errors: match self {
                 Self::Validation(errors) => errors.0.clone(),
+                Self::TemplateRejected(errors) => errors.clone(),
                 _ => Vec::new(),
             },
         }

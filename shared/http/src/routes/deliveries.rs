@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use followup_domain::{ConversationId, FieldError, Platform};
-use followup_ports::Delivery;
+use followup_ports::{Delivery, DeliveryStatus};
 use serde::{Deserialize, Serialize};
 
 use super::RouteBuilder;
@@ -37,6 +37,9 @@ struct DeliveryView {
     status: &'static str,
     sent_as: Option<String>,
     template_name: Option<String>,
+    /// A template that Meta accepted: billed (follow-ups send templates only past the
+    /// 24 h window, where every template send is billed).
+    billed: bool,
     platform_message_id: Option<String>,
     detail: Option<String>,
     created_at: String,
@@ -53,6 +56,11 @@ impl From<Delivery> for DeliveryView {
             id: d.id,
             silence_period: d.silence_period,
             status: d.status.as_str(),
+            billed: d.sent_as.as_deref() == Some("template")
+                && matches!(
+                    d.status,
+                    DeliveryStatus::Sent | DeliveryStatus::Delivered | DeliveryStatus::Read
+                ),
             sent_as: d.sent_as,
             template_name: d.template_name,
             platform_message_id: d.platform_message_id,

@@ -9,11 +9,13 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use followup_domain::followup::LabelColor;
+use followup_domain::template::{find_in_catalogue, template_warning};
 use followup_domain::{
     CancelReason, ChatbotId, ConfigWarning, DelayPlan, FieldError, FollowUp, FollowUpConfig,
     FollowUpDraft, FollowUpFilter, FollowUpId, MAX_ACTIVE_FOLLOW_UPS, ValidationErrors,
     WindowPolicy,
 };
+use followup_domain::{MessageTemplate, TemplateCategory};
 use followup_ports::{NewFollowUp, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -58,13 +60,53 @@ pub struct FollowUpView {
     /// Per platform, for a manual delay: when it really goes out, and as what.
     effective_delays: Vec<DelayPlan>,
     warnings: Vec<ConfigWarning>,
+    /// Which of its sends Meta bills.
+    cost: CostView,
+}
+
+/// What a follow-up's sends cost: free-form messages inside the window are free; every
+/// template send (only ever past the window) is billed.
+#[derive(Debug, Serialize)]
+struct CostView {
+    /// `none` or `whatsapp_template_sends`.
+    billed_sends: &'static str,
+    /// The template's category as the catalogue knows it.
+    template_category: Option<TemplateCategory>,
+    note: &'static str,
+}
+
+impl CostView {
+    fn new(config: &FollowUpConfig, catalogue: &[MessageTemplate]) -> Self {
+        match &config.whatsapp_template {
+            None => Self {
+                billed_sends: "none",
+                template_category: None,
+                note: "Sends only free-form messages inside the 24-hour window, which Meta \
+                       does not bill.",
+            },
+            Some(template) => Self {
+                billed_sends: "whatsapp_template_sends",
+                template_category: find_in_catalogue(template, catalogue).and_then(|t| t.category),
+                note: "Free-form messages inside the 24-hour window are free; every WhatsApp \
+                       template send (past the window) is billed by Meta at the rate of the \
+                       template's category.",
+            },
+        }
+    }
 }
 
 impl FollowUpView {
-    fn new(follow_up: FollowUp, policy: WindowPolicy) -> Self {
+    /// `catalogue`: the chatbot's templates, for the template's warnings and cost (may be
+    /// empty when the follow-up has no template).
+    fn new(follow_up: FollowUp, policy: WindowPolicy, catalogue: &[MessageTemplate]) -> Self {
+        let mut warnings = follow_up.config.warnings(policy);
+        if let Some(template) = &follow_up.config.whatsapp_template {
+            warnings.extend(template_warning(template, catalogue));
+        }
         Self {
             effective_delays: follow_up.config.delay_plans(policy),
-            warnings: follow_up.config.warnings(policy),
+            cost: CostView::new(&follow_up.config, catalogue),
+            warnings,
             id: follow_up.id,
             chatbot_id: follow_up.chatbot_id,
             revision: follow_up.revision,
@@ -144,10 +186,11 @@ async fn list(
         .list_follow_ups(&chatbot, FollowUpFilter::default())
         .await?;
     let active_count = all.iter().filter(|f| f.config.active).count();
+    let catalogue = catalogue_for(&state, &chatbot, all.iter().map(|f| &f.config)).await?;
     let items = all
         .into_iter()
         .filter(|f| filter.matches(f))
-        .map(|f| FollowUpView::new(f, state.policy()))
+        .map(|f| FollowUpView::new(f, state.policy(), &catalogue))
         .collect();
     Ok(Json(FollowUpList {
         items,
@@ -162,12 +205,59 @@ fn new_follow_up_id() -> FollowUpId {
     FollowUpId::parse(&id).unwrap_or_else(|_| unreachable!("fu_ + 32 hex digits is a valid id"))
 }
 
+/// The chatbot's template catalogue, read only when one of `configs` has a template.
+async fn catalogue_for<'a>(
+    state: &AppState,
+    chatbot: &ChatbotId,
+    mut configs: impl Iterator<Item = &'a FollowUpConfig>,
+) -> Result<Vec<MessageTemplate>, ApiError> {
+    if configs.any(|c| c.whatsapp_template.is_some()) {
+        Ok(state.services().usable_catalogue(chatbot).await?)
+    } else {
+        Ok(Vec::new())
+    }
+}
+
+/// A template set or changed by this write must exist in the catalogue, be approved and
+/// match its placeholders; an unchanged one is not re-checked (a template Meta paused
+/// since must not block renaming or deactivating the follow-up).
+async fn check_new_template(
+    state: &AppState,
+    chatbot: &ChatbotId,
+    config: &FollowUpConfig,
+    current: Option<&FollowUpConfig>,
+) -> Result<(), ApiError> {
+    let Some(template) = &config.whatsapp_template else {
+        return Ok(());
+    };
+    if current.is_some_and(|c| c.whatsapp_template.as_ref() == Some(template)) {
+        return Ok(());
+    }
+    if let Err(errors) = state.services().check_template(chatbot, template).await? {
+        tracing::info!(chatbot = %chatbot, template = template.name.as_str(), "refused: template does not match the catalogue");
+        return Err(errors.into());
+    }
+    Ok(())
+}
+
+/// A view of a follow-up just read or written.
+async fn view(state: &AppState, follow_up: FollowUp) -> Result<FollowUpView, ApiError> {
+    let catalogue = catalogue_for(
+        state,
+        &follow_up.chatbot_id,
+        std::iter::once(&follow_up.config),
+    )
+    .await?;
+    Ok(FollowUpView::new(follow_up, state.policy(), &catalogue))
+}
+
 async fn create(
     State(state): State<AppState>,
     ChatbotScope(chatbot, _): ChatbotScope,
     JsonBody(draft): JsonBody<FollowUpDraft>,
 ) -> Result<Response, ApiError> {
     let config = draft.validate()?;
+    check_new_template(&state, &chatbot, &config, None).await?;
     let created = state
         .store()
         .create_follow_up(NewFollowUp {
@@ -188,8 +278,9 @@ async fn create(
         "/v1/chatbots/{}/follow-ups/{}",
         created.chatbot_id, created.id
     );
-    let mut response =
-        FollowUpView::new(created, state.policy()).into_response_with(StatusCode::CREATED);
+    let mut response = view(&state, created)
+        .await?
+        .into_response_with(StatusCode::CREATED);
     if let Ok(location) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, location);
     }
@@ -238,7 +329,9 @@ async fn get_one(
     ItemScope(chatbot, id): ItemScope,
 ) -> Result<Response, ApiError> {
     let follow_up = load(&state, &chatbot, &id).await?;
-    Ok(FollowUpView::new(follow_up, state.policy()).into_response_with(StatusCode::OK))
+    Ok(view(&state, follow_up)
+        .await?
+        .into_response_with(StatusCode::OK))
 }
 
 /// `If-Match: "3"` → `Some(3)`; absent or `*` → `None`.
@@ -265,12 +358,24 @@ async fn replace(
     JsonBody(mut draft): JsonBody<FollowUpDraft>,
 ) -> Result<Response, ApiError> {
     let expected = if_match_revision(&headers)?;
+    let current = if draft.active.is_none() || draft.whatsapp_template.is_some() {
+        Some(load(&state, &chatbot, &id).await?)
+    } else {
+        None
+    };
     if draft.active.is_none() {
         // A full replace that does not mention `active` keeps the current state rather
         // than silently (re)activating the follow-up.
-        draft.active = Some(load(&state, &chatbot, &id).await?.config.active);
+        draft.active = current.as_ref().map(|c| c.config.active);
     }
     let config = draft.validate()?;
+    check_new_template(
+        &state,
+        &chatbot,
+        &config,
+        current.as_ref().map(|c| &c.config),
+    )
+    .await?;
     let updated = state
         .store()
         .replace_follow_up(&chatbot, &id, config, expected, state.clock().now())
@@ -284,7 +389,9 @@ async fn replace(
         })?;
     tracing::info!(chatbot = %chatbot, follow_up = %id, revision = updated.revision, "follow-up replaced");
     cancel_pending_if_inactive(&state, &updated).await?;
-    Ok(FollowUpView::new(updated, state.policy()).into_response_with(StatusCode::OK))
+    Ok(view(&state, updated)
+        .await?
+        .into_response_with(StatusCode::OK))
 }
 
 /// Fields a PATCH may clear with `null`; the others have no "unset" state.
@@ -346,6 +453,7 @@ async fn patch(
             });
         }
         let config = apply_patch(&current.config, &patch)?;
+        check_new_template(&state, &chatbot, &config, Some(&current.config)).await?;
         match state
             .store()
             .replace_follow_up(
@@ -360,9 +468,9 @@ async fn patch(
             Ok(updated) => {
                 tracing::info!(chatbot = %chatbot, follow_up = %id, revision = updated.revision, "follow-up patched");
                 cancel_pending_if_inactive(&state, &updated).await?;
-                return Ok(
-                    FollowUpView::new(updated, state.policy()).into_response_with(StatusCode::OK)
-                );
+                return Ok(view(&state, updated)
+                    .await?
+                    .into_response_with(StatusCode::OK));
             }
             Err(StoreError::RevisionConflict { current }) if attempts < PATCH_ATTEMPTS => {
                 tracing::debug!(current, "patch raced another write; re-applying");
@@ -411,7 +519,9 @@ async fn set_active(
         .inspect_err(|e| log_refusal(if active { "activate" } else { "deactivate" }, e))?;
     tracing::info!(chatbot = %chatbot, follow_up = %id, active, "follow-up activity set");
     cancel_pending_if_inactive(state, &updated).await?;
-    Ok(FollowUpView::new(updated, state.policy()).into_response_with(StatusCode::OK))
+    Ok(view(state, updated)
+        .await?
+        .into_response_with(StatusCode::OK))
 }
 
 async fn activate(

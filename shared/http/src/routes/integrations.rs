@@ -33,6 +33,8 @@ pub(crate) fn routes(builder: RouteBuilder) -> RouteBuilder {
 struct IntegrationView {
     platform: Platform,
     account_id: String,
+    /// WhatsApp only: the business account whose templates follow-ups use.
+    whatsapp_business_account_id: Option<String>,
     /// Always true: the token is stored but never shown.
     has_access_token: bool,
     created_at: String,
@@ -44,6 +46,7 @@ impl From<Integration> for IntegrationView {
         Self {
             platform: integration.platform,
             account_id: integration.account_id,
+            whatsapp_business_account_id: integration.waba_id,
             has_access_token: !integration.access_token.expose().is_empty(),
             created_at: rfc3339(integration.created_at),
             updated_at: rfc3339(integration.updated_at),
@@ -60,13 +63,36 @@ struct IntegrationList {
 #[serde(deny_unknown_fields)]
 struct IntegrationRequest {
     access_token: Option<String>,
+    /// Absent: keep what is stored (rotating a token keeps the account); `null`: clear.
+    #[serde(default, deserialize_with = "present")]
+    whatsapp_business_account_id: Option<Option<String>>,
+}
+
+/// Tells an explicit `null` (`Some(None)`) from an absent field (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Some)
 }
 
 impl std::fmt::Debug for IntegrationRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("IntegrationRequest { access_token: *** }")
+        f.debug_struct("IntegrationRequest")
+            .field("access_token", &"***")
+            .field(
+                "whatsapp_business_account_id",
+                &self.whatsapp_business_account_id,
+            )
+            .finish()
     }
 }
+
+/// What a PUT does to the stored business account id.
+enum AccountUpdate {
+    Keep,
+    Set(Option<String>),
+}
+use AccountUpdate::{Keep, Set};
 
 /// Parses `{platform}/{account_id}` from the path; an unknown platform is a 404.
 fn item_key(scope: &ChatbotScope) -> Result<(ChatbotId, Platform, String), ApiError> {
@@ -116,7 +142,41 @@ async fn upsert(
         }
         Some(token) => Some(Secret::new(token)),
     };
+    let waba_id = match (&request.whatsapp_business_account_id, platform) {
+        (None, _) => Keep,
+        (Some(None), _) => Set(None),
+        (Some(Some(id)), Platform::Whatsapp) => {
+            let id = id.trim();
+            if (1..=32).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit()) {
+                Set(Some(id.to_owned()))
+            } else {
+                errors.push(FieldError::new(
+                    "whatsapp_business_account_id",
+                    "waba_id",
+                    "must be the numeric WhatsApp Business Account id (1 to 32 digits)",
+                ));
+                Keep
+            }
+        }
+        (Some(Some(_)), _) => {
+            errors.push(FieldError::new(
+                "whatsapp_business_account_id",
+                "whatsapp_only",
+                "only WhatsApp integrations have a business account (templates exist only on WhatsApp)",
+            ));
+            Keep
+        }
+    };
     let token = errors.finish(|| token)?;
+    let waba_id = match waba_id {
+        Set(waba_id) => waba_id,
+        Keep => state
+            .store()
+            .find_integration(platform, &account)
+            .await?
+            .filter(|existing| existing.chatbot_id == chatbot)
+            .and_then(|existing| existing.waba_id),
+    };
     let now = state.clock().now();
     let (stored, outcome) = state
         .store()
@@ -124,6 +184,7 @@ async fn upsert(
             chatbot_id: chatbot.clone(),
             platform,
             account_id: account,
+            waba_id,
             access_token: token,
             created_at: now,
             updated_at: now,

@@ -17,6 +17,7 @@ pub mod follow_ups;
 pub mod integrations;
 pub mod meta;
 mod scope;
+pub mod templates;
 pub mod webhook;
 
 #[derive(Default)]
@@ -66,5 +67,6 @@ pub(crate) fn all_routes() -> RouteBuilder {
     let builder = integrations::routes(builder);
     let builder = conversations::routes(builder);
     let builder = deliveries::routes(builder);
+    let builder = templates::routes(builder);
     webhook::routes(builder)
 }
