@@ -255,6 +255,7 @@ export class FollowupStack extends Stack {
           actions: [
             'dynamodb:GetItem',
             'dynamodb:BatchGetItem',
+            'dynamodb:BatchWriteItem',
             'dynamodb:PutItem',
             'dynamodb:UpdateItem',
             'dynamodb:DeleteItem',

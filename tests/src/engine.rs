@@ -24,6 +24,43 @@ pub const VERIFY_TOKEN: &str = "test-verify-token";
 /// Token that may manage only `other-bot`.
 pub const OTHER_TOKEN: &str = "other-token-0123456789abcdef";
 
+/// The WhatsApp Business Account the tests' template catalogue belongs to.
+pub const TEST_WABA: &str = "102290129340398";
+
+/// The templates the product examples use, approved, as Meta lists them:
+/// `appointment_reminder` (one body placeholder) and `purchase_confirmation` (none).
+pub fn example_templates() -> Vec<serde_json::Value> {
+    vec![
+        crate::fakes::meta_template(
+            "1274983650212345",
+            "appointment_reminder",
+            "en_US",
+            "UTILITY",
+            "APPROVED",
+            "Hi {{1}}, your appointment slot is still free. Reply YES to book it.",
+        ),
+        crate::fakes::meta_template(
+            "1274983650212346",
+            "purchase_confirmation",
+            "en_US",
+            "UTILITY",
+            "APPROVED",
+            "Thank you for your purchase! Is everything as expected? Reply to let us know.",
+        ),
+    ]
+}
+
+/// Writes the local engine's template file (what `--messenger outbox` lists instead of
+/// Meta) with `templates` for `waba_id`.
+pub fn write_local_templates(data_dir: &Path, waba_id: &str, templates: Vec<serde_json::Value>) {
+    let file = serde_json::json!({"accounts": {waba_id: templates}});
+    std::fs::write(
+        data_dir.join(followup_engine::LOCAL_TEMPLATES_FILE),
+        serde_json::to_vec_pretty(&file).expect("json"),
+    )
+    .expect("write local templates");
+}
+
 #[derive(Debug)]
 pub struct RunningEngine {
     pub base: String,
@@ -162,6 +199,31 @@ impl RunningEngine {
         }
         let response = request.send().await.expect("request reaches the engine");
         (response.status(), response.text().await.expect("text"))
+    }
+
+    /// Names `waba_id` on the chatbot's WhatsApp integration `phone_number_id` (connecting
+    /// it if needed) and refreshes the template catalogue, through the API. The templates
+    /// come from wherever the engine lists them (the local file, or a fake Graph API).
+    pub async fn connect_catalogue(&self, chatbot: &str, phone_number_id: &str, waba_id: &str) {
+        let (status, body) = self
+            .api(
+                reqwest::Method::PUT,
+                &format!("/v1/chatbots/{chatbot}/integrations/whatsapp/{phone_number_id}"),
+                Some(&serde_json::json!({
+                    "access_token": "EAAG-whatsapp",
+                    "whatsapp_business_account_id": waba_id
+                })),
+            )
+            .await;
+        assert!(status.is_success(), "{status} {body}");
+        let (status, body) = self
+            .api(
+                reqwest::Method::POST,
+                &format!("/v1/chatbots/{chatbot}/whatsapp-templates/refresh"),
+                None,
+            )
+            .await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{body}");
     }
 
     /// The simulated clock (panics on a real-time engine).

@@ -7,13 +7,15 @@ use std::sync::Arc;
 
 use followup_domain::followup::LabelColor;
 use followup_domain::{
-    CancelReason, ChatbotId, Conversation, ConversationId, DropReason, FollowUpConfig,
-    FollowUpDraft, FollowUpFilter, FollowUpId, LogEntry, LogEvent, MAX_ACTIVE_FOLLOW_UPS,
-    PlannedSend, Platform, Secret, SkipReason, Timestamp,
+    CancelReason, CatalogueEntry, ChatbotId, Conversation, ConversationId, DropReason,
+    FollowUpConfig, FollowUpDraft, FollowUpFilter, FollowUpId, LogEntry, LogEvent,
+    MAX_ACTIVE_FOLLOW_UPS, MessageTemplate, ParameterFormat, PlannedSend, Platform, Secret,
+    SkipReason, TemplateCategory, TemplateStatus, TemplateStatusChange, Timestamp,
 };
 use followup_ports::{
-    Claim, Delivery, DeliveryStatus, DeliveryUpdate, FollowUpStats, FollowUpStore, InboundMessage,
-    Integration, NewFollowUp, PendingFollowUp, Speaker, Store, StoreError, Upserted,
+    CatalogueAccount, Claim, Delivery, DeliveryStatus, DeliveryUpdate, FollowUpStats,
+    FollowUpStore, InboundMessage, Integration, NewFollowUp, PendingFollowUp, Speaker, Store,
+    StoreError, Upserted,
 };
 use serde_json::json;
 
@@ -404,6 +406,7 @@ fn integration(bot: &str, platform: Platform, account: &str, token: &str, at: i6
         chatbot_id: chatbot(bot),
         platform,
         account_id: account.to_owned(),
+        waba_id: None,
         access_token: Secret::new(token),
         created_at: Timestamp::from_millis(at),
         updated_at: Timestamp::from_millis(at),
@@ -2009,6 +2012,511 @@ pub async fn when_a_pending_follow_up_is_rescheduled_then_it_moves_only_within_i
     );
 }
 
+// ---------------------------------------------------------------------------------------
+// The WhatsApp template catalogue.
+// ---------------------------------------------------------------------------------------
+
+/// An approved utility template of account `waba` with one body parameter.
+pub fn template(waba: &str, name: &str, language: &str) -> MessageTemplate {
+    MessageTemplate {
+        waba_id: waba.to_owned(),
+        template_id: format!("{waba}{}", name.len() * 1000 + language.len()),
+        name: name.to_owned(),
+        language: language.to_owned(),
+        category: Some(TemplateCategory::Utility),
+        status: TemplateStatus::Approved,
+        status_reason: None,
+        parameter_format: ParameterFormat::Positional,
+        body_text: Some(format!("Hi {{{{1}}}}, about {name}")),
+        body_parameter_count: 1,
+        unsupported: None,
+        components_json: json!([{"type": "BODY", "text": format!("Hi {{{{1}}}}, about {name}")}])
+            .to_string(),
+    }
+}
+
+/// A template with every optional field at its other extreme: no category, a reason, named
+/// parameters, no body, unsupported, components with a media header.
+fn odd_template(waba: &str, name: &str, language: &str) -> MessageTemplate {
+    MessageTemplate {
+        category: None,
+        status: TemplateStatus::Paused,
+        status_reason: Some("LOW_QUALITY".to_owned()),
+        parameter_format: ParameterFormat::Named,
+        body_text: None,
+        body_parameter_count: 0,
+        unsupported: Some("the header is an image".to_owned()),
+        components_json: json!([
+            {"type": "HEADER", "format": "IMAGE", "example": {"header_handle": ["4::aW1n"]}},
+            {"type": "BUTTONS", "buttons": [{"type": "URL", "url": "https://x.test/{{1}}"}]},
+        ])
+        .to_string(),
+        ..template(waba, name, language)
+    }
+}
+
+fn at(template: &MessageTemplate, status_at: i64) -> CatalogueEntry {
+    CatalogueEntry {
+        template: template.clone(),
+        status_at: Timestamp::from_millis(status_at),
+    }
+}
+
+fn account(waba: &str, synced_at: i64) -> CatalogueAccount {
+    CatalogueAccount {
+        waba_id: waba.to_owned(),
+        synced_at: Timestamp::from_millis(synced_at),
+    }
+}
+
+async fn templates_of(store: &dyn Store, bot: &str) -> Vec<CatalogueEntry> {
+    store
+        .list_templates(&chatbot(bot))
+        .await
+        .expect("list templates")
+}
+
+async fn accounts_of(store: &dyn Store, bot: &str) -> Vec<CatalogueAccount> {
+    store
+        .catalogue_accounts(&chatbot(bot))
+        .await
+        .expect("catalogue accounts")
+}
+
+async fn replace(store: &dyn Store, bot: &str, waba: &str, list: Vec<MessageTemplate>, at: i64) {
+    store
+        .replace_catalogue(&chatbot(bot), waba, list, Timestamp::from_millis(at))
+        .await
+        .expect("replace catalogue");
+}
+
+pub async fn when_a_catalogue_is_replaced_then_only_the_listed_templates_remain(
+    store: Arc<dyn Store>,
+) {
+    let (a, b, c) = (
+        template("111", "appointment_reminder", "en_US"),
+        template("111", "booking_offer", "en_US"),
+        template("111", "booking_offer", "pt_BR"),
+    );
+    replace(
+        &*store,
+        "clinic",
+        "111",
+        vec![c.clone(), a.clone(), b.clone()],
+        1_000,
+    )
+    .await;
+    assert_eq!(
+        templates_of(&*store, "clinic").await,
+        [at(&a, 1_000), at(&b, 1_000), at(&c, 1_000)],
+        "by name, then language"
+    );
+
+    let other_account = template("222", "appointment_reminder", "en_US");
+    replace(&*store, "clinic", "222", vec![other_account.clone()], 1_500).await;
+
+    // Meta now lists a changed `a`, a new `d`, and no longer `b` or `c`.
+    let changed_a = odd_template("111", "appointment_reminder", "en_US");
+    let d = template("111", "welcome", "es");
+    let refreshed = [d.clone(), changed_a.clone()];
+    replace(&*store, "clinic", "111", refreshed.to_vec(), 2_000).await;
+    let expected = [
+        at(&changed_a, 2_000),
+        at(&other_account, 1_500),
+        at(&d, 2_000),
+    ];
+    assert_eq!(
+        templates_of(&*store, "clinic").await,
+        expected,
+        "the account holds exactly the new list, every field as given, status as of the \
+         refresh; the other account is untouched; same name and language by account"
+    );
+    assert_eq!(
+        accounts_of(&*store, "clinic").await,
+        [account("111", 2_000), account("222", 1_500)]
+    );
+
+    replace(&*store, "clinic", "111", refreshed.to_vec(), 2_000).await;
+    assert_eq!(
+        templates_of(&*store, "clinic").await,
+        expected,
+        "a repeated refresh changes nothing"
+    );
+
+    replace(&*store, "clinic", "111", vec![], 3_000).await;
+    assert_eq!(
+        templates_of(&*store, "clinic").await,
+        [at(&other_account, 1_500)],
+        "an empty list empties the account"
+    );
+    assert_eq!(
+        accounts_of(&*store, "clinic").await,
+        [account("111", 3_000), account("222", 1_500)],
+        "an empty account stays linked"
+    );
+}
+
+pub async fn when_another_chatbot_did_not_link_the_account_then_it_sees_no_templates(
+    store: Arc<dyn Store>,
+) {
+    let mine = template("111", "appointment_reminder", "en_US");
+    replace(&*store, "clinic", "111", vec![mine.clone()], 1_000).await;
+    assert!(templates_of(&*store, "other-bot").await.is_empty());
+    assert!(accounts_of(&*store, "other-bot").await.is_empty());
+
+    let theirs = template("222", "order_update", "en_US");
+    replace(&*store, "other-bot", "222", vec![theirs.clone()], 2_000).await;
+    assert_eq!(
+        templates_of(&*store, "other-bot").await,
+        [at(&theirs, 2_000)]
+    );
+    assert_eq!(templates_of(&*store, "clinic").await, [at(&mine, 1_000)]);
+    assert_eq!(
+        accounts_of(&*store, "clinic").await,
+        [account("111", 1_000)]
+    );
+
+    // A refresh of the same account by another chatbot (its token Meta accepted for it):
+    // both read the one catalogue, each with its own link.
+    let shared = template("111", "booking_offer", "en_US");
+    replace(&*store, "other-bot", "111", vec![shared.clone()], 3_000).await;
+    assert_eq!(templates_of(&*store, "clinic").await, [at(&shared, 3_000)]);
+    assert_eq!(
+        templates_of(&*store, "other-bot").await,
+        [at(&shared, 3_000), at(&theirs, 2_000)]
+    );
+    assert_eq!(
+        accounts_of(&*store, "clinic").await,
+        [account("111", 1_000)],
+        "the link records this chatbot's own last refresh"
+    );
+    assert_eq!(
+        accounts_of(&*store, "other-bot").await,
+        [account("111", 3_000), account("222", 2_000)]
+    );
+}
+
+fn status_change(
+    waba: &str,
+    name: &str,
+    language: &str,
+    status: TemplateStatus,
+    reason: Option<&str>,
+    at: i64,
+) -> TemplateStatusChange {
+    TemplateStatusChange {
+        waba_id: waba.to_owned(),
+        template_id: Some("999".to_owned()),
+        name: name.to_owned(),
+        language: language.to_owned(),
+        status,
+        reason: reason.map(str::to_owned),
+        at: Timestamp::from_millis(at),
+    }
+}
+
+pub async fn when_a_status_change_arrives_then_it_applies_only_if_not_older(store: Arc<dyn Store>) {
+    let (name, language) = ("appointment_reminder", "en_US");
+    let original = template("111", name, language);
+    replace(&*store, "clinic", "111", vec![original.clone()], 10_000).await;
+
+    let paused = status_change(
+        "111",
+        name,
+        language,
+        TemplateStatus::Paused,
+        Some("LOW_QUALITY"),
+        20_000,
+    );
+    assert!(
+        store
+            .record_template_status(&paused)
+            .await
+            .expect("newer change")
+    );
+    let after_pause = MessageTemplate {
+        status: TemplateStatus::Paused,
+        status_reason: Some("LOW_QUALITY".to_owned()),
+        ..original.clone()
+    };
+    assert_eq!(
+        templates_of(&*store, "clinic").await,
+        [at(&after_pause, 20_000)],
+        "status, reason and time change; everything else (the template id too) stays"
+    );
+
+    let late = status_change(
+        "111",
+        name,
+        language,
+        TemplateStatus::Approved,
+        None,
+        15_000,
+    );
+    assert!(
+        !store
+            .record_template_status(&late)
+            .await
+            .expect("older change"),
+        "an older change arriving late is refused"
+    );
+    assert_eq!(
+        templates_of(&*store, "clinic").await,
+        [at(&after_pause, 20_000)]
+    );
+
+    let same_time = status_change(
+        "111",
+        name,
+        language,
+        TemplateStatus::Disabled,
+        None,
+        20_000,
+    );
+    assert!(
+        store
+            .record_template_status(&same_time)
+            .await
+            .expect("same-time change")
+    );
+    let after_disable = MessageTemplate {
+        status: TemplateStatus::Disabled,
+        status_reason: None,
+        ..original.clone()
+    };
+    assert_eq!(
+        templates_of(&*store, "clinic").await,
+        [at(&after_disable, 20_000)],
+        "a change at the same time applies and clears the reason"
+    );
+
+    for unknown in [
+        status_change(
+            "111",
+            "no_such_template",
+            language,
+            TemplateStatus::Approved,
+            None,
+            30_000,
+        ),
+        status_change("111", name, "pt_BR", TemplateStatus::Approved, None, 30_000),
+        status_change(
+            "222",
+            name,
+            language,
+            TemplateStatus::Approved,
+            None,
+            30_000,
+        ),
+    ] {
+        assert!(
+            !store
+                .record_template_status(&unknown)
+                .await
+                .expect("unknown template"),
+            "{unknown:?}"
+        );
+    }
+    assert_eq!(
+        templates_of(&*store, "clinic").await,
+        [at(&after_disable, 20_000)],
+        "an unknown template is not created"
+    );
+    replace(&*store, "clinic", "222", vec![], 30_000).await;
+    assert!(
+        templates_of(&*store, "clinic")
+            .await
+            .iter()
+            .all(|e| e.template.waba_id == "111"),
+        "nor is one created in another account"
+    );
+}
+
+pub async fn when_a_template_is_put_then_it_joins_the_catalogue_and_links_the_chatbot(
+    store: Arc<dyn Store>,
+) {
+    let a = template("111", "appointment_reminder", "en_US");
+    replace(&*store, "clinic", "111", vec![a.clone()], 1_000).await;
+    let created = MessageTemplate {
+        status: TemplateStatus::Pending,
+        ..template("111", "booking_offer", "en_US")
+    };
+    store
+        .put_template(
+            &chatbot("clinic"),
+            created.clone(),
+            Timestamp::from_millis(2_000),
+        )
+        .await
+        .expect("put");
+    assert_eq!(
+        templates_of(&*store, "clinic").await,
+        [at(&a, 1_000), at(&created, 2_000)]
+    );
+    assert_eq!(
+        accounts_of(&*store, "clinic").await,
+        [account("111", 2_000)]
+    );
+
+    let theirs = template("222", "order_update", "en_US");
+    store
+        .put_template(
+            &chatbot("other-bot"),
+            theirs.clone(),
+            Timestamp::from_millis(3_000),
+        )
+        .await
+        .expect("put into an account not linked before");
+    assert_eq!(
+        templates_of(&*store, "other-bot").await,
+        [at(&theirs, 3_000)]
+    );
+    assert_eq!(
+        accounts_of(&*store, "other-bot").await,
+        [account("222", 3_000)]
+    );
+    assert_eq!(
+        templates_of(&*store, "clinic").await.len(),
+        2,
+        "the clinic did not link account 222"
+    );
+
+    let approved = MessageTemplate {
+        status: TemplateStatus::Approved,
+        ..created.clone()
+    };
+    store
+        .put_template(
+            &chatbot("clinic"),
+            approved.clone(),
+            Timestamp::from_millis(4_000),
+        )
+        .await
+        .expect("put again");
+    assert_eq!(
+        templates_of(&*store, "clinic").await,
+        [at(&a, 1_000), at(&approved, 4_000)],
+        "a put replaces the template of the same name and language"
+    );
+
+    replace(&*store, "clinic", "111", vec![a.clone()], 5_000).await;
+    assert_eq!(
+        templates_of(&*store, "clinic").await,
+        [at(&a, 5_000)],
+        "a later refresh that does not list it removes it"
+    );
+}
+
+pub async fn when_an_integration_has_a_business_account_then_it_is_kept(store: Arc<dyn Store>) {
+    let with_account = Integration {
+        waba_id: Some("102290129340398".to_owned()),
+        ..integration("clinic", Platform::Whatsapp, "111", "token-1", 1_000)
+    };
+    let (stored, outcome) = store
+        .upsert_integration(with_account.clone())
+        .await
+        .expect("create");
+    assert_eq!((stored, outcome), (with_account.clone(), Upserted::Created));
+    assert_eq!(
+        store
+            .find_integration(Platform::Whatsapp, "111")
+            .await
+            .expect("find"),
+        Some(with_account.clone())
+    );
+    assert_eq!(
+        store
+            .list_integrations(&chatbot("clinic"))
+            .await
+            .expect("list"),
+        [with_account]
+    );
+
+    let moved = Integration {
+        waba_id: Some("987654321".to_owned()),
+        ..integration("clinic", Platform::Whatsapp, "111", "token-2", 2_000)
+    };
+    let (stored, _) = store.upsert_integration(moved).await.expect("update");
+    assert_eq!(stored.waba_id.as_deref(), Some("987654321"));
+    let found = store
+        .find_integration(Platform::Whatsapp, "111")
+        .await
+        .expect("find")
+        .expect("present");
+    assert_eq!(found.waba_id.as_deref(), Some("987654321"));
+
+    let (stored, outcome) = store
+        .upsert_integration(integration(
+            "clinic",
+            Platform::Whatsapp,
+            "111",
+            "token-3",
+            3_000,
+        ))
+        .await
+        .expect("update without an account");
+    assert_eq!(outcome, Upserted::Updated);
+    assert_eq!(stored.waba_id, None);
+    let found = store
+        .find_integration(Platform::Whatsapp, "111")
+        .await
+        .expect("find")
+        .expect("present");
+    assert_eq!(
+        (found.waba_id, found.access_token.expose()),
+        (None, "token-3"),
+        "an upsert without an account clears it"
+    );
+    let listed = store
+        .list_integrations(&chatbot("clinic"))
+        .await
+        .expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].waba_id, None);
+}
+
+pub async fn when_a_catalogue_has_more_than_100_templates_then_all_are_listed(
+    store: Arc<dyn Store>,
+) {
+    // About 9 KB of components each: 130 of them are more than one 1 MB query page, and
+    // more than five 25-item batch writes.
+    let filler = "x".repeat(9_000);
+    let many: Vec<MessageTemplate> = (0..130)
+        .map(|i| MessageTemplate {
+            components_json: json!([{"type": "BODY", "text": format!("{i} {filler}")}]).to_string(),
+            ..template("111", &format!("template_{i:03}"), "en_US")
+        })
+        .collect();
+    replace(&*store, "clinic", "111", many.clone(), 1_000).await;
+    let listed = templates_of(&*store, "clinic").await;
+    assert_eq!(listed.len(), 130);
+    assert_eq!(
+        listed,
+        many.iter().map(|t| at(t, 1_000)).collect::<Vec<_>>(),
+        "every template, whole, in order"
+    );
+
+    let last = status_change(
+        "111",
+        "template_129",
+        "en_US",
+        TemplateStatus::Rejected,
+        Some("INVALID_FORMAT"),
+        2_000,
+    );
+    assert!(store.record_template_status(&last).await.expect("status"));
+
+    // Meta now lists every third one: 86 removed in the same refresh.
+    let kept: Vec<MessageTemplate> = many.iter().step_by(3).cloned().collect();
+    replace(&*store, "clinic", "111", kept.clone(), 3_000).await;
+    let listed = templates_of(&*store, "clinic").await;
+    assert_eq!(
+        listed,
+        kept.iter().map(|t| at(t, 3_000)).collect::<Vec<_>>()
+    );
+    assert_eq!(listed.len(), 44);
+}
+
 /// Generates one `#[tokio::test]` per contract case for a store factory expression (an
 /// `Arc` of any type that implements every store trait).
 #[macro_export]
@@ -2042,6 +2550,12 @@ macro_rules! store_contract_tests {
             when_events_are_logged_then_follow_up_stats_count_them,
             when_the_stop_trigger_is_met_then_only_the_current_period_is_stopped,
             when_a_pending_follow_up_is_rescheduled_then_it_moves_only_within_its_period,
+            when_a_catalogue_is_replaced_then_only_the_listed_templates_remain,
+            when_another_chatbot_did_not_link_the_account_then_it_sees_no_templates,
+            when_a_status_change_arrives_then_it_applies_only_if_not_older,
+            when_a_template_is_put_then_it_joins_the_catalogue_and_links_the_chatbot,
+            when_an_integration_has_a_business_account_then_it_is_kept,
+            when_a_catalogue_has_more_than_100_templates_then_all_are_listed,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

@@ -1,6 +1,9 @@
 //! The config API over real HTTP against the running local engine (router, SQLite file).
 
-use followup_tests::engine::{ADMIN_TOKEN, CLINIC_TOKEN, OTHER_TOKEN, RunningEngine};
+use followup_tests::engine::{
+    ADMIN_TOKEN, CLINIC_TOKEN, OTHER_TOKEN, RunningEngine, TEST_WABA, example_templates,
+    write_local_templates,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -46,7 +49,14 @@ struct Api {
 impl Api {
     async fn start() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
+        write_local_templates(dir.path(), TEST_WABA, example_templates());
         let engine = RunningEngine::start(dir.path()).await;
+        // The examples' templates must be in the chatbots' catalogues to be saved.
+        for bot in ["clinic", "shop"] {
+            engine
+                .connect_catalogue(bot, &format!("10654035224292{}", bot.len()), TEST_WABA)
+                .await;
+        }
         Self { engine, _dir: dir }
     }
 
@@ -866,7 +876,11 @@ async fn when_the_route_or_method_does_not_exist_then_a_problem_says_so() {
 #[tokio::test]
 async fn when_the_engine_restarts_then_follow_ups_are_still_served() {
     let dir = tempfile::tempdir().expect("temp dir");
+    write_local_templates(dir.path(), TEST_WABA, example_templates());
     let engine = RunningEngine::start(dir.path()).await;
+    engine
+        .connect_catalogue("clinic", "106540352242922", TEST_WABA)
+        .await;
     let response = engine
         .http
         .post(engine.url("/v1/chatbots/clinic/follow-ups"))

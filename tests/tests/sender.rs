@@ -5,8 +5,10 @@
 use std::sync::Arc;
 
 use followup_domain::Timestamp;
-use followup_tests::engine::{RunningEngine, config};
-use followup_tests::fakes::{FakeGraph, FakeLlm, GraphReply, LlmReply, send_verdict, stop_verdict};
+use followup_tests::engine::{RunningEngine, TEST_WABA, config};
+use followup_tests::fakes::{
+    FakeGraph, FakeLlm, GraphReply, LlmReply, meta_template, send_verdict, stop_verdict,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -58,6 +60,32 @@ impl Scenario {
                 .await;
             assert_eq!(status, StatusCode::CREATED, "{body}");
         }
+        // The follow-ups' templates, approved in the account's catalogue.
+        scenario.graph.set_templates(
+            TEST_WABA,
+            vec![
+                meta_template(
+                    "1274983650212345",
+                    "appointment_reminder",
+                    "en_US",
+                    "UTILITY",
+                    "APPROVED",
+                    "Hi {{1}}, your appointment slot is still free. Reply YES to book it.",
+                ),
+                meta_template(
+                    "1274983650212346",
+                    "purchase_confirmation",
+                    "en_US",
+                    "UTILITY",
+                    "APPROVED",
+                    "Hi {{1}}, thank you for your purchase! Is everything as expected?",
+                ),
+            ],
+        );
+        scenario
+            .engine
+            .connect_catalogue("clinic", PHONE_NUMBER_ID, TEST_WABA)
+            .await;
         scenario
     }
 

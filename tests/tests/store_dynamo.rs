@@ -17,13 +17,18 @@ use aws_sdk_dynamodb::types::{
     ScalarAttributeType, TimeToLiveStatus,
 };
 use followup_aws::dynamo::{self, DynamoStore, create_table};
-use followup_domain::{FollowUpFilter, Platform, Secret, Timestamp};
+use followup_domain::{
+    FollowUpFilter, MessageTemplate, Platform, Secret, TemplateStatus, TemplateStatusChange,
+    Timestamp,
+};
 use followup_ports::{
     Claim, ConversationStore, DeliveryStatus, DeliveryStore, DeliveryUpdate, FollowUpStore,
-    Integration, IntegrationStore, NewFollowUp, PendingFollowUp,
+    Integration, IntegrationStore, NewFollowUp, PendingFollowUp, TemplateStore,
 };
 use followup_tests::moto;
-use followup_tests::store_contract::{chatbot, config, conversation, follow_up_id, message};
+use followup_tests::store_contract::{
+    chatbot, config, conversation, follow_up_id, message, template,
+};
 use followup_tests::store_contract_tests;
 
 /// Records the DynamoDB operation of every request the store sends, and refuses Scan: the
@@ -74,28 +79,32 @@ impl Intercept for Operations {
 ///
 /// It can also answer transactions with a `TransactionConflict` cancellation without
 /// forwarding them, as DynamoDB does when transactions on the same item overlap (moto
-/// never does), to test the store's retries.
+/// never does), and batch writes with every item unprocessed, as DynamoDB does when
+/// throttled, to test the store's retries.
 #[derive(Debug, Clone)]
 struct Gate {
     url: String,
     conflicts: Arc<AtomicUsize>,
+    unprocessed: Arc<AtomicUsize>,
 }
 
 async fn gate() -> Gate {
     let upstream = moto::moto_url();
     let turn = Arc::new(tokio::sync::Mutex::new(()));
     let conflicts = Arc::new(AtomicUsize::new(0));
+    let unprocessed = Arc::new(AtomicUsize::new(0));
     let http = reqwest::Client::new();
     let handler = {
-        let conflicts = Arc::clone(&conflicts);
+        let (conflicts, unprocessed) = (Arc::clone(&conflicts), Arc::clone(&unprocessed));
         move |request: axum::extract::Request| {
-            let (upstream, turn, conflicts, http) = (
+            let (upstream, turn, conflicts, unprocessed, http) = (
                 upstream.clone(),
                 Arc::clone(&turn),
                 Arc::clone(&conflicts),
+                Arc::clone(&unprocessed),
                 http.clone(),
             );
-            async move { forward(&upstream, &turn, &conflicts, &http, request).await }
+            async move { forward(&upstream, &turn, (&conflicts, &unprocessed), &http, request).await }
         }
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -107,13 +116,17 @@ async fn gate() -> Gate {
             .await
             .expect("gate");
     });
-    Gate { url, conflicts }
+    Gate {
+        url,
+        conflicts,
+        unprocessed,
+    }
 }
 
 async fn forward(
     upstream: &str,
     turn: &tokio::sync::Mutex<()>,
-    conflicts: &AtomicUsize,
+    (conflicts, unprocessed): (&AtomicUsize, &AtomicUsize),
     http: &reqwest::Client,
     request: axum::extract::Request,
 ) -> axum::response::Response {
@@ -141,6 +154,19 @@ async fn forward(
             .status(400)
             .header(header::CONTENT_TYPE, "application/x-amz-json-1.0")
             .body(axum::body::Body::from(cancelled.to_string()))
+            .expect("response");
+    }
+    if target.ends_with(".BatchWriteItem")
+        && unprocessed
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    {
+        let request: serde_json::Value = serde_json::from_slice(&body).expect("JSON request");
+        let nothing_done = serde_json::json!({"UnprocessedItems": request["RequestItems"]});
+        return axum::response::Response::builder()
+            .status(200)
+            .header(header::CONTENT_TYPE, "application/x-amz-json-1.0")
+            .body(axum::body::Body::from(nothing_done.to_string()))
             .expect("response");
     }
     let path = parts
@@ -500,6 +526,7 @@ async fn when_a_customer_message_is_ingested_with_two_active_follow_ups_then_it_
             chatbot_id: bot.clone(),
             platform: Platform::Whatsapp,
             account_id: "106540352242922".into(),
+            waba_id: None,
             access_token: Secret::new("token"),
             created_at: Timestamp::from_millis(1),
             updated_at: Timestamp::from_millis(1),
@@ -704,5 +731,107 @@ async fn when_a_follow_up_is_sent_then_it_takes_ten_requests() {
             .await
             .expect("pending")
             .is_empty()
+    );
+}
+
+/// A catalogue refresh, the catalogue list and a status webhook for an account of 130
+/// templates of about 9 KB each (more than 1 MB: two query pages): the requests DynamoDB
+/// sees.
+#[tokio::test]
+async fn when_a_catalogue_of_130_templates_is_refreshed_listed_and_updated_then_requests_are_batched()
+ {
+    let (store, _, operations, _) = fresh_store().await;
+    let bot = chatbot("clinic");
+    let filler = "x".repeat(9_000);
+    let many: Vec<MessageTemplate> = (0..130)
+        .map(|i| MessageTemplate {
+            components_json: serde_json::json!([{"type": "BODY", "text": format!("{i} {filler}")}])
+                .to_string(),
+            ..template("111", &format!("template_{i:03}"), "en_US")
+        })
+        .collect();
+    let batch_writes = |n: usize| vec!["BatchWriteItem"; n];
+
+    store
+        .replace_catalogue(&bot, "111", many.clone(), Timestamp::from_millis(1_000))
+        .await
+        .expect("refresh");
+    let mut expected = vec!["Query"]; // the account's current templates (none)
+    expected.extend(batch_writes(6)); // 130 puts, 25 per request
+    expected.push("PutItem"); // the chatbot's link
+    assert_eq!(operations.take(), expected);
+
+    let listed = store.list_templates(&bot).await.expect("list");
+    assert_eq!(listed.len(), 130);
+    assert_eq!(
+        operations.take(),
+        [
+            "Query", // the chatbot's linked accounts
+            "Query", // the account's templates, first 1 MB
+            "Query", // the rest
+        ]
+    );
+
+    let changed = store
+        .record_template_status(&TemplateStatusChange {
+            waba_id: "111".into(),
+            template_id: None,
+            name: "template_007".into(),
+            language: "en_US".into(),
+            status: TemplateStatus::Paused,
+            reason: None,
+            at: Timestamp::from_millis(2_000),
+        })
+        .await
+        .expect("status");
+    assert!(changed);
+    assert_eq!(operations.take(), ["UpdateItem"]);
+
+    // Meta now lists every third one: 44 puts and 86 deletes, 130 requests again.
+    let kept: Vec<MessageTemplate> = many.iter().step_by(3).cloned().collect();
+    store
+        .replace_catalogue(&bot, "111", kept, Timestamp::from_millis(3_000))
+        .await
+        .expect("refresh");
+    let mut expected = vec!["Query", "Query"]; // the current 130 templates, two pages
+    expected.extend(batch_writes(6));
+    expected.push("PutItem");
+    assert_eq!(operations.take(), expected);
+    assert_eq!(store.list_templates(&bot).await.expect("list").len(), 44);
+}
+
+#[tokio::test]
+async fn when_dynamodb_leaves_batch_writes_unprocessed_then_the_store_sends_them_again() {
+    let (store, _, operations, gate) = fresh_store().await;
+    let bot = chatbot("clinic");
+    let list: Vec<MessageTemplate> = (0..30)
+        .map(|i| template("111", &format!("template_{i:02}"), "en_US"))
+        .collect();
+    gate.unprocessed.store(3, Ordering::SeqCst);
+    store
+        .replace_catalogue(&bot, "111", list, Timestamp::from_millis(1_000))
+        .await
+        .expect("refreshed despite three unprocessed answers");
+    let batch_writes = operations
+        .take()
+        .into_iter()
+        .filter(|o| o == "BatchWriteItem")
+        .count();
+    assert_eq!(batch_writes, 5, "two batches, three of them sent again");
+    assert_eq!(store.list_templates(&bot).await.expect("list").len(), 30);
+
+    gate.unprocessed.store(usize::MAX, Ordering::SeqCst);
+    let refused = store
+        .replace_catalogue(&bot, "111", Vec::new(), Timestamp::from_millis(2_000))
+        .await;
+    assert!(
+        matches!(refused, Err(followup_ports::StoreError::Unavailable(_))),
+        "a batch DynamoDB never processes makes the store unavailable: {refused:?}"
+    );
+    gate.unprocessed.store(0, Ordering::SeqCst);
+    assert_eq!(
+        store.catalogue_accounts(&bot).await.expect("accounts")[0].synced_at,
+        Timestamp::from_millis(1_000),
+        "a failed refresh does not move the link's time"
     );
 }

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use followup_domain::{FollowUpFilter, Timestamp};
+use followup_domain::{CatalogueEntry, FollowUpFilter, Platform, Timestamp};
 use followup_embedded::SqliteStore;
-use followup_ports::{FollowUpStore, NewFollowUp};
+use followup_ports::{FollowUpStore, IntegrationStore, NewFollowUp, TemplateStore};
 use followup_tests::store_contract::{chatbot, config, follow_up_id};
 use followup_tests::store_contract_tests;
 
@@ -53,4 +53,74 @@ async fn when_the_file_was_written_by_a_newer_schema_then_opening_fails_loudly()
         .expect("bump the schema version as a future build would");
     let error = SqliteStore::open(&path).expect_err("newer schema must be refused");
     assert!(error.to_string().contains("newer"), "{error}");
+}
+
+fn user_version(path: &std::path::Path) -> i64 {
+    rusqlite::Connection::open(path)
+        .and_then(|conn| conn.query_row("PRAGMA user_version", [], |row| row.get(0)))
+        .expect("read the schema version")
+}
+
+#[tokio::test]
+async fn when_a_version_3_file_is_opened_then_integrations_are_kept_and_the_catalogue_is_added() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("store.sqlite");
+    {
+        // The part of a version 3 file that migration 4 changes: integrations as migration
+        // 2 created them, with one row.
+        let conn = rusqlite::Connection::open(&path).expect("open");
+        conn.execute_batch(
+            "CREATE TABLE integrations (
+                platform TEXT NOT NULL,
+                account_id TEXT NOT NULL,
+                chatbot_id TEXT NOT NULL,
+                access_token TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                PRIMARY KEY (platform, account_id)
+            ) WITHOUT ROWID;
+            INSERT INTO integrations VALUES ('whatsapp', '111', 'clinic', 'token', 1, 2);
+            PRAGMA user_version = 3;",
+        )
+        .expect("a version 3 file");
+    }
+    let store = SqliteStore::open(&path).expect("open and migrate");
+    assert_eq!(user_version(&path), 4);
+    let found = store
+        .find_integration(Platform::Whatsapp, "111")
+        .await
+        .expect("find")
+        .expect("kept");
+    assert_eq!(
+        (found.chatbot_id, found.waba_id, found.access_token.expose()),
+        (chatbot("clinic"), None, "token")
+    );
+    let template = followup_tests::store_contract::template("222", "reminder", "en_US");
+    store
+        .replace_catalogue(
+            &chatbot("clinic"),
+            "222",
+            vec![template.clone()],
+            Timestamp::from_millis(3),
+        )
+        .await
+        .expect("the catalogue tables exist");
+    let listed = store
+        .list_templates(&chatbot("clinic"))
+        .await
+        .expect("list");
+    assert_eq!(
+        listed,
+        [CatalogueEntry {
+            template,
+            status_at: Timestamp::from_millis(3)
+        }]
+    );
+    drop(store);
+    drop(SqliteStore::open(&path).expect("reopen"));
+    assert_eq!(
+        user_version(&path),
+        4,
+        "an up-to-date file is not migrated again"
+    );
 }

@@ -4,7 +4,10 @@
 
 use followup_domain::Timestamp;
 use followup_meta::{InboundEvent, parse_webhook, sign};
-use followup_tests::engine::{APP_SECRET, OTHER_TOKEN, RunningEngine, VERIFY_TOKEN};
+use followup_tests::engine::{
+    APP_SECRET, OTHER_TOKEN, RunningEngine, TEST_WABA, VERIFY_TOKEN, example_templates,
+    write_local_templates,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -25,6 +28,7 @@ impl Setup {
     /// follow-ups of the walkthrough (4 h reminder, 24 h after-sales check) active.
     async fn start() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
+        write_local_templates(dir.path(), TEST_WABA, example_templates());
         let engine = RunningEngine::start_simulated(dir.path(), Timestamp::from_secs(T0)).await;
         let setup = Self { engine, _dir: dir };
         for (platform, account) in [
@@ -41,6 +45,10 @@ impl Setup {
                 .await;
             assert_eq!(status, StatusCode::CREATED, "{body}");
         }
+        setup
+            .engine
+            .connect_catalogue("clinic", PHONE_NUMBER_ID, TEST_WABA)
+            .await;
         setup
     }
 

@@ -26,6 +26,7 @@ mod integrations;
 mod item;
 mod keys;
 mod log;
+mod templates;
 
 use std::collections::HashMap;
 use std::time::Duration;

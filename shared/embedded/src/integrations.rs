@@ -29,13 +29,15 @@ fn read_integration(row: &Row<'_>) -> rusqlite::Result<Integration> {
                 e.message.into(),
             )
         })?,
+        waba_id: row.get(6)?,
         access_token: Secret::new(row.get::<_, String>(3)?),
         created_at: Timestamp::from_millis(row.get(4)?),
         updated_at: Timestamp::from_millis(row.get(5)?),
     })
 }
 
-const SELECT: &str = "SELECT platform, account_id, chatbot_id, access_token, created_at, updated_at FROM integrations";
+const SELECT: &str = "SELECT platform, account_id, chatbot_id, access_token, created_at, updated_at, waba_id \
+     FROM integrations";
 
 #[async_trait]
 impl IntegrationStore for SqliteStore {
@@ -70,8 +72,8 @@ impl IntegrationStore for SqliteStore {
             };
             tx.execute(
                 "INSERT OR REPLACE INTO integrations
-                   (platform, account_id, chatbot_id, access_token, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                   (platform, account_id, chatbot_id, access_token, created_at, updated_at, waba_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     stored.platform.as_str(),
                     stored.account_id,
@@ -79,6 +81,7 @@ impl IntegrationStore for SqliteStore {
                     stored.access_token.expose(),
                     stored.created_at.as_millis(),
                     stored.updated_at.as_millis(),
+                    stored.waba_id,
                 ],
             )
             .map_err(unavailable)?;

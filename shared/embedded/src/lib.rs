@@ -6,6 +6,7 @@ mod integrations;
 mod migrations;
 mod scheduler;
 mod sqlite;
+mod templates;
 
 pub use scheduler::SqliteScheduler;
 pub use sqlite::SqliteStore;

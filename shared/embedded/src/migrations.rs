@@ -107,6 +107,31 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX deliveries_by_follow_up ON deliveries (chatbot_id, follow_up_id, created_at);
     CREATE INDEX deliveries_awaiting_reply ON deliveries (chatbot_id, conversation_id, sent_at)
         WHERE replied_at IS NULL;",
+    // 4: the WhatsApp template catalogue, per WhatsApp Business Account (WABA), the
+    // accounts each chatbot linked, and the WABA of a WhatsApp integration.
+    "ALTER TABLE integrations ADD COLUMN waba_id TEXT;
+    CREATE TABLE message_templates (
+        waba_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        language TEXT NOT NULL,
+        template_id TEXT NOT NULL,
+        category TEXT,
+        status TEXT NOT NULL,
+        status_reason TEXT,
+        parameter_format TEXT NOT NULL CHECK (parameter_format IN ('positional', 'named')),
+        body_text TEXT,
+        body_parameter_count INTEGER NOT NULL,
+        unsupported TEXT,
+        components_json TEXT NOT NULL,
+        status_at INTEGER NOT NULL,
+        PRIMARY KEY (waba_id, name, language)
+    ) WITHOUT ROWID;
+    CREATE TABLE template_links (
+        chatbot_id TEXT NOT NULL,
+        waba_id TEXT NOT NULL,
+        synced_at INTEGER NOT NULL,
+        PRIMARY KEY (chatbot_id, waba_id)
+    ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build expects.

@@ -194,14 +194,16 @@ fn judge(config: &EngineConfig) -> Result<Arc<dyn Judge>, EngineError> {
 /// [`LocalTemplateDirectory`]): edit a template's status there to approve it locally.
 pub const LOCAL_TEMPLATES_FILE: &str = "templates.json";
 
+/// What talks to Meta: the sender's messenger and the template directory.
+type MetaPeers = (Arc<dyn Messenger>, Arc<dyn TemplateDirectory>);
+
 /// The outbound side: with `graph`, Meta's Graph API sends and lists templates; otherwise
 /// the outbox records sends and a file in the data directory stands in for Meta's template
 /// catalogue.
-fn meta_peers(
-    config: &EngineConfig,
-) -> Result<(Arc<dyn Messenger>, Arc<dyn TemplateDirectory>), EngineError> {
+fn meta_peers(config: &EngineConfig) -> Result<MetaPeers, EngineError> {
     if config.messenger != "graph" {
-        let templates = LocalTemplateDirectory::new(Some(config.data_dir.join(LOCAL_TEMPLATES_FILE)));
+        let templates =
+            LocalTemplateDirectory::new(Some(config.data_dir.join(LOCAL_TEMPLATES_FILE)));
         return Ok((Arc::new(Outbox::new()), Arc::new(templates)));
     }
     let client = GraphClient::new(GraphConfig {

@@ -17,6 +17,7 @@ use super::keys::{self, GSI1_PK, GSI1_SK};
 use super::{DynamoStore, Query, Write, Written};
 
 const CHATBOT_ID: &str = "chatbot_id";
+const WABA_ID: &str = "waba_id";
 
 fn from_item(item: &Item) -> Result<Integration, StoreError> {
     let platform = item.str("platform")?;
@@ -28,6 +29,7 @@ fn from_item(item: &Item) -> Result<Integration, StoreError> {
             .find(|p| p.as_str() == platform)
             .ok_or_else(|| corrupt("platform", platform))?,
         account_id: item.str("account_id")?.to_owned(),
+        waba_id: item.opt_str(WABA_ID)?.map(str::to_owned),
         access_token: Secret::new(item.str("access_token")?),
         created_at: Timestamp::from_millis(item.i64("created_at")?),
         updated_at: Timestamp::from_millis(item.i64("updated_at")?),
@@ -47,6 +49,7 @@ impl IntegrationStore for DynamoStore {
             .set("platform", s(integration.platform.as_str()))
             .set("account_id", s(&integration.account_id))
             .set("access_token", s(integration.access_token.expose()))
+            .set_or_remove(WABA_ID, integration.waba_id.as_deref().map(s))
             .set("updated_at", n(integration.updated_at.as_millis()))
             .set_if_absent("created_at", n(integration.created_at.as_millis()))
             .set(

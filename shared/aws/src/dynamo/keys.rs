@@ -107,6 +107,32 @@ pub(crate) fn integrations_gsi1sk(platform: Platform, account_id: &str) -> Strin
     format!("{platform}#{account_id}")
 }
 
+// The template catalogue: one partition per WhatsApp Business Account, one item per
+// template (Meta names are `[a-z0-9_]`, language codes have no `#`); each account a
+// chatbot linked is an item in the chatbot's partition.
+
+pub(crate) fn waba_pk(waba_id: &str) -> String {
+    format!("WABA#{waba_id}")
+}
+
+pub(crate) const TEMPLATE_PREFIX: &str = "TPL#";
+
+pub(crate) fn template(waba_id: &str, name: &str, language: &str) -> Key {
+    Key::new(
+        waba_pk(waba_id),
+        format!("{TEMPLATE_PREFIX}{name}#{language}"),
+    )
+}
+
+pub(crate) const TEMPLATE_LINK_PREFIX: &str = "WABA#";
+
+pub(crate) fn template_link(chatbot: &ChatbotId, waba_id: &str) -> Key {
+    Key::new(
+        chatbot_pk(chatbot),
+        format!("{TEMPLATE_LINK_PREFIX}{waba_id}"),
+    )
+}
+
 // Message ids, for idempotency.
 
 pub(crate) fn message(chatbot: &ChatbotId, message_id: &str) -> Key {
