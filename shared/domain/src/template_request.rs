@@ -97,12 +97,10 @@ impl NewTemplateDraft {
     /// Checks every rule; all broken ones are reported, by path.
     pub fn validate(&self) -> Result<NewMessageTemplate, ValidationErrors> {
         let mut errors = ValidationErrors::default();
-        let name = errors.collect(
-            required("name", self.name.as_ref()).and_then(TemplateName::parse),
-        );
-        let language = errors.collect(
-            required("language", self.language.as_ref()).and_then(LanguageCode::parse),
-        );
+        let name =
+            errors.collect(required("name", self.name.as_ref()).and_then(TemplateName::parse));
+        let language = errors
+            .collect(required("language", self.language.as_ref()).and_then(LanguageCode::parse));
         let category = errors.collect(required("category", self.category.as_ref()).and_then(
             |raw| match TemplateCategory::from_meta(raw) {
                 Some(c @ (TemplateCategory::Marketing | TemplateCategory::Utility)) => Ok(c),
@@ -145,7 +143,13 @@ impl NewTemplateDraft {
         let buttons: Vec<Option<NewButton>> = drafts
             .iter()
             .enumerate()
-            .map(|(i, draft)| errors.collect(draft.validate().map_err(|e| e.under(&format!("buttons[{i}]")))))
+            .map(|(i, draft)| {
+                errors.collect(
+                    draft
+                        .validate()
+                        .map_err(|e| e.under(&format!("buttons[{i}]"))),
+                )
+            })
             .collect();
         let (header_present, footer_present) = (self.header.is_some(), self.footer.is_some());
         errors.finish(|| {
@@ -156,8 +160,16 @@ impl NewTemplateDraft {
                 category: category?,
                 body_text,
                 body_examples,
-                header_text: if header_present { Some(header_text?) } else { None },
-                footer_text: if footer_present { Some(footer_text?) } else { None },
+                header_text: if header_present {
+                    Some(header_text?)
+                } else {
+                    None
+                },
+                footer_text: if footer_present {
+                    Some(footer_text?)
+                } else {
+                    None
+                },
                 buttons: buttons.into_iter().collect::<Option<Vec<_>>>()?,
             })
         })
@@ -213,7 +225,12 @@ impl BodyDraft {
         let mut checked = Vec::with_capacity(examples.len());
         for (i, example) in examples.iter().enumerate() {
             let field = format!("body.examples[{i}]");
-            checked.push(errors.collect(bounded_text(&field, example, MAX_EXAMPLE_CHARS, false))?);
+            checked.push(errors.collect(bounded_text(
+                &field,
+                example,
+                MAX_EXAMPLE_CHARS,
+                false,
+            ))?);
         }
         Some((text, checked))
     }
@@ -232,8 +249,7 @@ impl ButtonDraft {
             "url" => {
                 let url = required("url", self.url.as_ref())?.trim();
                 let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
-                if !scheme_ok || url.len() > MAX_URL_CHARS || url.chars().any(char::is_whitespace)
-                {
+                if !scheme_ok || url.len() > MAX_URL_CHARS || url.chars().any(char::is_whitespace) {
                     return Err(FieldError::new(
                         "url",
                         "url",

@@ -66,20 +66,32 @@ fn when_category_is_authentication_then_it_is_refused() {
 fn when_examples_do_not_match_placeholders_then_examples_are_refused() {
     let mut body = reminder();
     body["body"]["examples"] = json!(["Ana"]);
-    assert_eq!(broken(body), [("body.examples".to_owned(), "example_count")]);
+    assert_eq!(
+        broken(body),
+        [("body.examples".to_owned(), "example_count")]
+    );
 }
 
 #[test]
 fn when_placeholders_skip_a_number_or_sit_at_the_edge_then_body_text_is_refused() {
     let mut gap = reminder();
     gap["body"]["text"] = json!("Hi {{1}}, see you {{3}}.");
-    assert_eq!(broken(gap), [("body.text".to_owned(), "sequential_placeholders")]);
+    assert_eq!(
+        broken(gap),
+        [("body.text".to_owned(), "sequential_placeholders")]
+    );
     let mut edge = reminder();
     edge["body"]["text"] = json!("{{1}}, your slot {{2}} is free");
-    assert_eq!(broken(edge), [("body.text".to_owned(), "placeholder_at_edge")]);
+    assert_eq!(
+        broken(edge),
+        [("body.text".to_owned(), "placeholder_at_edge")]
+    );
     let mut named = reminder();
     named["body"]["text"] = json!("Hi {{first_name}}, hello");
-    assert_eq!(broken(named), [("body.text".to_owned(), "positional_placeholders")]);
+    assert_eq!(
+        broken(named),
+        [("body.text".to_owned(), "positional_placeholders")]
+    );
 }
 
 #[test]
@@ -113,5 +125,8 @@ fn when_buttons_are_wrong_then_each_is_reported_under_its_index() {
 fn when_header_has_a_placeholder_then_it_is_refused() {
     let mut body = reminder();
     body["header"]["text"] = json!("For {{1}}");
-    assert_eq!(broken(body), [("header.text".to_owned(), "no_placeholders")]);
+    assert_eq!(
+        broken(body),
+        [("header.text".to_owned(), "no_placeholders")]
+    );
 }

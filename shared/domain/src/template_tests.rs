@@ -1,7 +1,12 @@
 use super::*;
 use crate::followup::{LanguageCode, ParameterText, TemplateName, TemplateParameter};
 
-fn catalogue_entry(name: &str, language: &str, status: TemplateStatus, params: usize) -> MessageTemplate {
+fn catalogue_entry(
+    name: &str,
+    language: &str,
+    status: TemplateStatus,
+    params: usize,
+) -> MessageTemplate {
     MessageTemplate {
         waba_id: "102290129340398".into(),
         template_id: format!("{name}-{language}-id"),
@@ -38,11 +43,23 @@ fn rule_and_field(result: Result<(), ValidationErrors>) -> (String, &'static str
 
 #[test]
 fn when_statuses_come_from_meta_then_any_case_parses_and_reinstated_means_approved() {
-    assert_eq!(TemplateStatus::from_meta("approved"), TemplateStatus::Approved);
+    assert_eq!(
+        TemplateStatus::from_meta("approved"),
+        TemplateStatus::Approved
+    );
     assert_eq!(TemplateStatus::from_meta("PAUSED"), TemplateStatus::Paused);
-    assert_eq!(TemplateStatus::from_meta("REINSTATED"), TemplateStatus::Approved);
-    assert_eq!(TemplateStatus::from_meta("IN_APPEAL"), TemplateStatus::InAppeal);
-    assert_eq!(TemplateStatus::from_meta("SOMETHING_NEW"), TemplateStatus::Unknown);
+    assert_eq!(
+        TemplateStatus::from_meta("REINSTATED"),
+        TemplateStatus::Approved
+    );
+    assert_eq!(
+        TemplateStatus::from_meta("IN_APPEAL"),
+        TemplateStatus::InAppeal
+    );
+    assert_eq!(
+        TemplateStatus::from_meta("SOMETHING_NEW"),
+        TemplateStatus::Unknown
+    );
     for status in TemplateStatus::ALL {
         assert_eq!(TemplateStatus::from_meta(status.as_str()), status);
     }
@@ -50,16 +67,28 @@ fn when_statuses_come_from_meta_then_any_case_parses_and_reinstated_means_approv
 
 #[test]
 fn when_status_is_not_approved_or_flagged_then_it_is_not_sendable() {
-    let sendable: Vec<_> = TemplateStatus::ALL.into_iter().filter(|s| s.is_sendable()).collect();
-    assert_eq!(sendable, [TemplateStatus::Approved, TemplateStatus::Flagged]);
+    let sendable: Vec<_> = TemplateStatus::ALL
+        .into_iter()
+        .filter(|s| s.is_sendable())
+        .collect();
+    assert_eq!(
+        sendable,
+        [TemplateStatus::Approved, TemplateStatus::Flagged]
+    );
 }
 
 #[test]
 fn when_category_is_utility_then_billed_outside_window_only_else_always() {
-    assert_eq!(TemplateCategory::Utility.billing(), Billing::OutsideCustomerServiceWindow);
+    assert_eq!(
+        TemplateCategory::Utility.billing(),
+        Billing::OutsideCustomerServiceWindow
+    );
     assert_eq!(TemplateCategory::Marketing.billing(), Billing::Always);
     assert_eq!(TemplateCategory::Authentication.billing(), Billing::Always);
-    assert_eq!(TemplateCategory::from_meta("marketing"), Some(TemplateCategory::Marketing));
+    assert_eq!(
+        TemplateCategory::from_meta("marketing"),
+        Some(TemplateCategory::Marketing)
+    );
     assert_eq!(TemplateCategory::from_meta("OTHER"), None);
 }
 
@@ -112,18 +141,37 @@ fn when_template_needs_media_header_or_url_placeholder_then_it_is_unsupported() 
 
 #[test]
 fn when_template_is_approved_with_matching_parameters_then_save_check_passes() {
-    let catalogue = [catalogue_entry("appointment_reminder", "en_US", TemplateStatus::Approved, 2)];
+    let catalogue = [catalogue_entry(
+        "appointment_reminder",
+        "en_US",
+        TemplateStatus::Approved,
+        2,
+    )];
     assert_eq!(
-        check_against_catalogue(&follow_up_template("appointment_reminder", "en_US", 2), &catalogue),
+        check_against_catalogue(
+            &follow_up_template("appointment_reminder", "en_US", 2),
+            &catalogue
+        ),
         Ok(())
     );
 }
 
 #[test]
 fn when_template_is_missing_then_name_is_refused_as_not_found() {
-    let catalogue = [catalogue_entry("other", "en_US", TemplateStatus::Approved, 0)];
-    let result = check_against_catalogue(&follow_up_template("appointment_reminder", "en_US", 0), &catalogue);
-    assert_eq!(rule_and_field(result), ("whatsapp_template.name".into(), "template_not_found"));
+    let catalogue = [catalogue_entry(
+        "other",
+        "en_US",
+        TemplateStatus::Approved,
+        0,
+    )];
+    let result = check_against_catalogue(
+        &follow_up_template("appointment_reminder", "en_US", 0),
+        &catalogue,
+    );
+    assert_eq!(
+        rule_and_field(result),
+        ("whatsapp_template.name".into(), "template_not_found")
+    );
 }
 
 #[test]
@@ -132,38 +180,73 @@ fn when_language_is_missing_then_language_is_refused_listing_the_others() {
         catalogue_entry("appointment_reminder", "pt_BR", TemplateStatus::Approved, 0),
         catalogue_entry("appointment_reminder", "en_US", TemplateStatus::Approved, 0),
     ];
-    let errors = check_against_catalogue(&follow_up_template("appointment_reminder", "de", 0), &catalogue)
-        .expect_err("refused");
+    let errors = check_against_catalogue(
+        &follow_up_template("appointment_reminder", "de", 0),
+        &catalogue,
+    )
+    .expect_err("refused");
     assert_eq!(errors.0[0].field, "whatsapp_template.language");
     assert_eq!(errors.0[0].rule, "template_language_not_found");
-    assert!(errors.0[0].message.contains("en_US, pt_BR"), "{}", errors.0[0].message);
+    assert!(
+        errors.0[0].message.contains("en_US, pt_BR"),
+        "{}",
+        errors.0[0].message
+    );
 }
 
 #[test]
 fn when_template_is_pending_or_paused_then_save_is_refused_as_not_approved() {
-    for status in [TemplateStatus::Pending, TemplateStatus::Paused, TemplateStatus::Rejected] {
+    for status in [
+        TemplateStatus::Pending,
+        TemplateStatus::Paused,
+        TemplateStatus::Rejected,
+    ] {
         let catalogue = [catalogue_entry("appointment_reminder", "en_US", status, 0)];
-        let result = check_against_catalogue(&follow_up_template("appointment_reminder", "en_US", 0), &catalogue);
-        assert_eq!(rule_and_field(result), ("whatsapp_template.name".into(), "template_not_approved"));
+        let result = check_against_catalogue(
+            &follow_up_template("appointment_reminder", "en_US", 0),
+            &catalogue,
+        );
+        assert_eq!(
+            rule_and_field(result),
+            ("whatsapp_template.name".into(), "template_not_approved")
+        );
     }
 }
 
 #[test]
 fn when_parameter_count_differs_then_parameters_are_refused_with_both_counts() {
-    let catalogue = [catalogue_entry("appointment_reminder", "en_US", TemplateStatus::Approved, 2)];
-    let errors = check_against_catalogue(&follow_up_template("appointment_reminder", "en_US", 1), &catalogue)
-        .expect_err("refused");
+    let catalogue = [catalogue_entry(
+        "appointment_reminder",
+        "en_US",
+        TemplateStatus::Approved,
+        2,
+    )];
+    let errors = check_against_catalogue(
+        &follow_up_template("appointment_reminder", "en_US", 1),
+        &catalogue,
+    )
+    .expect_err("refused");
     assert_eq!(errors.0[0].field, "whatsapp_template.parameters");
     assert_eq!(errors.0[0].rule, "template_parameter_count");
-    assert!(errors.0[0].message.contains("2 body placeholder(s); 1 parameter(s)"));
+    assert!(
+        errors.0[0]
+            .message
+            .contains("2 body placeholder(s); 1 parameter(s)")
+    );
 }
 
 #[test]
 fn when_template_is_unsupported_then_save_is_refused() {
     let mut entry = catalogue_entry("promo", "en", TemplateStatus::Approved, 0);
-    entry.unsupported = Some("follow-ups fill body placeholders only; this template needs a media or location header".into());
+    entry.unsupported = Some(
+        "follow-ups fill body placeholders only; this template needs a media or location header"
+            .into(),
+    );
     let result = check_against_catalogue(&follow_up_template("promo", "en", 0), &[entry]);
-    assert_eq!(rule_and_field(result), ("whatsapp_template.name".into(), "template_unsupported"));
+    assert_eq!(
+        rule_and_field(result),
+        ("whatsapp_template.name".into(), "template_unsupported")
+    );
 }
 
 #[test]
@@ -183,13 +266,20 @@ fn when_template_is_paused_then_warning_names_the_status_and_the_skipped_sends()
     let warning = template_warning(&template, &[paused]).expect("warning");
     assert_eq!(warning.code, "template_not_approved");
     assert_eq!(warning.field, "whatsapp_template");
-    assert!(warning.message.contains("status PAUSED (LOW_QUALITY)"), "{}", warning.message);
+    assert!(
+        warning.message.contains("status PAUSED (LOW_QUALITY)"),
+        "{}",
+        warning.message
+    );
     assert!(warning.message.contains("skipped"));
     assert_eq!(
         sendable_now(&template, &[]),
         Err(TemplateProblem::NotInCatalogue)
     );
-    assert_eq!(template_warning(&template, &[]).unwrap().code, "template_not_in_catalogue");
+    assert_eq!(
+        template_warning(&template, &[]).unwrap().code,
+        "template_not_in_catalogue"
+    );
     let approved = catalogue_entry("appointment_reminder", "en_US", TemplateStatus::Approved, 0);
     assert_eq!(template_warning(&template, &[approved]), None);
 }

@@ -413,17 +413,15 @@ fn when_whatsapp_template_status_update_then_template_status_for_its_account() {
 fn when_template_is_paused_then_other_info_title_is_the_reason() {
     assert_eq!(
         events("whatsapp-template-status-paused.json"),
-        [
-            InboundEvent::TemplateStatus(TemplateStatusChange {
-                waba_id: "102290129340398".into(),
-                template_id: Some("1274983650212345".into()),
-                name: "appointment_reminder_followup".into(),
-                language: "en_US".into(),
-                status: TemplateStatus::Paused,
-                reason: Some("FIRST_PAUSE".into()),
-                at: Timestamp::from_secs(1_763_975_500),
-            }),
-        ]
+        [InboundEvent::TemplateStatus(TemplateStatusChange {
+            waba_id: "102290129340398".into(),
+            template_id: Some("1274983650212345".into()),
+            name: "appointment_reminder_followup".into(),
+            language: "en_US".into(),
+            status: TemplateStatus::Paused,
+            reason: Some("FIRST_PAUSE".into()),
+            at: Timestamp::from_secs(1_763_975_500),
+        }),]
     );
 }
 

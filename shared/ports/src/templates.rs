@@ -57,8 +57,10 @@ pub trait TemplateStore: Send + Sync {
     /// Applies a status change to the template of that account, name and language, unless
     /// its status was set later than `change.at`. False when nothing changed (unknown
     /// template, or an older change).
-    async fn record_template_status(&self, change: &TemplateStatusChange)
-    -> Result<bool, StoreError>;
+    async fn record_template_status(
+        &self,
+        change: &TemplateStatusChange,
+    ) -> Result<bool, StoreError>;
 }
 
 /// What Meta answered to a template creation.

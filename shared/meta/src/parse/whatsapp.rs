@@ -225,7 +225,12 @@ fn template_status(raw: Option<&RawValue>, account: &EntryAccount) -> InboundEve
         .reason
         .and_then(Str::non_empty)
         .filter(|r| !r.eq_ignore_ascii_case("NONE"))
-        .or_else(|| value.other_info.and_then(|o| o.title).and_then(Str::non_empty))
+        .or_else(|| {
+            value
+                .other_info
+                .and_then(|o| o.title)
+                .and_then(Str::non_empty)
+        })
         .map(|r| r.chars().take(200).collect::<String>());
     InboundEvent::TemplateStatus(TemplateStatusChange {
         waba_id,
