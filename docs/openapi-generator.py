@@ -1888,7 +1888,10 @@ schemas.update({
                                       "opted out of marketing messages; `template_not_approved`: past the "
                                       "window, and the chatbot's template catalogue says the follow-up's "
                                       "WhatsApp template cannot be sent (paused, disabled, rejected, deleted, "
-                                      "not approved yet, or no longer listed), so nothing was sent to Meta."},
+                                      "not approved yet, or no longer listed), so nothing was sent to Meta; "
+                                      "or Meta refused the send because the template does not exist in that "
+                                      "language, is paused or is disabled (codes 132001, 132015, 132016), "
+                                      "which the catalogue had not heard of yet."},
         }),
     "WaitingLogEntry": log_entry(
         "waiting",

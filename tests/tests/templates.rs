@@ -6,7 +6,8 @@
 use followup_domain::Timestamp;
 use followup_tests::engine::{CLINIC_TOKEN, RunningEngine, TEST_WABA, config};
 use followup_tests::fakes::{
-    FakeGraph, FakeLlm, LlmReply, TEMPLATE_PAGE_SIZE, TemplateRefusal, meta_template, send_verdict,
+    FakeGraph, FakeLlm, GraphReply, LlmReply, TEMPLATE_PAGE_SIZE, TemplateRefusal, meta_template,
+    send_verdict,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -813,4 +814,35 @@ async fn when_the_template_is_paused_then_sends_past_24_hours_are_skipped_until_
     let sent = &s.deliveries(&late).await[0];
     assert_eq!(sent["sent_as"], "template");
     assert_eq!(sent["billed"], true);
+}
+
+#[tokio::test]
+async fn when_meta_paused_the_template_before_the_catalogue_heard_then_the_send_is_skipped_once() {
+    let s = Scenario::start().await;
+    let (status, late) = s.create_follow_up(&reminder(30, two_parameters())).await;
+    assert_eq!(status, StatusCode::CREATED, "{late}");
+    let late = late["id"].as_str().expect("id").to_owned();
+    s.customer_writes("wamid.first", T0).await;
+    // The catalogue still says APPROVED; Meta answers the send with 132015 (paused).
+    s.graph.queue([GraphReply::Error {
+        status: 400,
+        code: 132_015,
+        subcode: None,
+    }]);
+    s.at_minutes(30 * 60);
+    assert_eq!(s.engine.fire_due().await, 1);
+    assert_eq!(s.graph.requests().len(), 1, "asked once, not retried");
+    let delivery = &s.deliveries(&late).await[0];
+    assert_eq!(delivery["status"], "skipped");
+    assert_eq!(delivery["billed"], false);
+    assert!(
+        delivery["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("template_not_approved"),
+        "{delivery}"
+    );
+    // Delivered again (at least once), nothing more goes out.
+    s.engine.fire_due().await;
+    assert_eq!(s.graph.requests().len(), 1);
 }

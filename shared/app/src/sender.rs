@@ -455,13 +455,21 @@ impl Services {
                 .await?;
                 Ok(SendOutcome::Sent)
             }
-            Err(error @ (SendError::WindowClosed | SendError::OptedOut)) => {
+            Err(
+                error @ (SendError::WindowClosed
+                | SendError::OptedOut
+                | SendError::TemplateNotSendable { .. }),
+            ) => {
                 // Meta's verdict is final for this silence period: skipped, not retried.
-                let reason = if matches!(error, SendError::WindowClosed) {
-                    SkipReason::WindowClosed
-                } else {
-                    SkipReason::OptedOut
+                let reason = match error {
+                    SendError::WindowClosed => SkipReason::WindowClosed,
+                    SendError::OptedOut => SkipReason::OptedOut,
+                    _ => SkipReason::TemplateNotApproved,
                 };
+                if let SendError::TemplateNotSendable { code } = error {
+                    // The catalogue missed a pause or deletion: refresh it to see why.
+                    tracing::warn!(chatbot = %key.chatbot_id, follow_up = %key.follow_up_id, code, "Meta refused the template; follow-up skipped");
+                }
                 self.settle_with(
                     item,
                     delivery_id,

@@ -617,6 +617,10 @@ fn known_error(platform: Platform, code: i64, subcode: Option<i64>) -> Option<Se
         _ if page && matches!(subcode, Some(2_018_278 | 2_534_022)) => SendError::WindowClosed,
         130_429 | 131_056 | 4 | 17 | 32 | 80_007 | 613 => SendError::Throttled,
         131_050 => SendError::OptedOut,
+        // The template does not exist in that language, or is paused or disabled.
+        132_001 | 132_015 | 132_016 if platform == Platform::Whatsapp => {
+            SendError::TemplateNotSendable { code }
+        }
         190 => SendError::BadToken,
         _ => return None,
     };

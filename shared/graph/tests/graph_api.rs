@@ -273,6 +273,7 @@ fn class(result: &Result<SendReceipt, SendError>) -> String {
         Err(SendError::WindowClosed) => "window_closed".to_owned(),
         Err(SendError::Throttled) => "throttled".to_owned(),
         Err(SendError::OptedOut) => "opted_out".to_owned(),
+        Err(SendError::TemplateNotSendable { code }) => format!("template_not_sendable:{code}"),
         Err(SendError::BadToken) => "bad_token".to_owned(),
         Err(SendError::Unknown(_)) => "unknown".to_owned(),
         Err(SendError::Rejected { code }) => format!("rejected:{code}"),
@@ -593,6 +594,26 @@ async fn when_the_customer_opted_out_then_opted_out_without_retry() {
         run(Platform::Whatsapp, vec![reply]).await,
         ("opted_out".to_owned(), 1)
     );
+}
+
+#[tokio::test]
+async fn when_meta_says_the_template_is_missing_paused_or_disabled_then_not_sendable_without_retry()
+{
+    let cases = [
+        (
+            132_001,
+            "(#132001) Template name does not exist in the translation",
+        ),
+        (132_015, "(#132015) Template is Paused"),
+        (132_016, "(#132016) Template is Disabled"),
+    ];
+    for (code, text) in cases {
+        assert_eq!(
+            run(Platform::Whatsapp, vec![meta_error(400, code, None, text)]).await,
+            (format!("template_not_sendable:{code}"), 1),
+            "code {code}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -46,6 +46,10 @@ pub enum SendError {
     /// 131050: the customer opted out of marketing messages. Skipped.
     #[error("the customer opted out")]
     OptedOut,
+    /// 132001, 132015, 132016: the WhatsApp template does not exist (in that language), or
+    /// Meta paused or disabled it since the catalogue last heard. Skipped, never retried.
+    #[error("the template is not sendable (code {code})")]
+    TemplateNotSendable { code: i64 },
     /// 190: the access token is invalid or expired. Surfaced to operators.
     #[error("the access token was rejected")]
     BadToken,
