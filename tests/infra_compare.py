@@ -505,7 +505,7 @@ class Checker:
                     out.append(f"{side} {lid}: runtime {p.get('Runtime')} {p.get('Architectures')}")
                 if str(p.get("MemorySize")) != "256":
                     out.append(f"{side} {lid}: memory {p.get('MemorySize')}")
-                want_timeout = {"webhook": "10", "api": "10", "sender": "60"}[short]
+                want_timeout = {"webhook": "10", "api": "29", "sender": "60"}[short]
                 if str(p.get("Timeout")) != want_timeout:
                     out.append(f"{side} {lid}: timeout {p.get('Timeout')}, want {want_timeout}")
         return out

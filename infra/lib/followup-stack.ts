@@ -375,10 +375,11 @@ export class FollowupStack extends Stack {
       timeoutSeconds: 10,
     });
 
-    // The configuration API.
+    // The configuration API. 29 s: a template catalogue refresh pages through Meta's list
+    // (API Gateway answers 503 after 30 s anyway).
     const apiFn = makeFunction('Api', BINARIES.api, {
       description: 'Follow-up configuration API',
-      timeoutSeconds: 10,
+      timeoutSeconds: 29,
       environment: { FOLLOWUP_CHATBOTS_CLAIM: chatbotsClaim.valueAsString },
     });
 
