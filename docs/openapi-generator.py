@@ -2542,10 +2542,11 @@ tpl_appointment = catalogue_entry(
     [{"type": "BODY", "text": APPOINTMENT_BODY, "example": {"body_text": [["Kerry", "Tue 10:00"]]}},
      {"type": "FOOTER", "text": "Bright Smile Dental"},
      {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "YES"}]}])
-# Created here: Meta's answer has no components, so `components` is null until the next refresh.
+# Created here: `components` are what was submitted, in Meta's shape.
 tpl_appointment_es = catalogue_entry(
     "1302847561928374", "appointment_reminder", "es", "UTILITY", "PENDING", None, CREATED_AT,
-    APPOINTMENT_BODY_ES, 2, None)
+    APPOINTMENT_BODY_ES, 2,
+    [{"type": "BODY", "text": APPOINTMENT_BODY_ES, "example": {"body_text": [["Kerry", "martes 10:00"]]}}])
 tpl_new_patient = catalogue_entry(
     "1185520394761122", "new_patient_offer", "en_US", "MARKETING", "APPROVED", None, REFRESHED_AT,
     NEW_PATIENT_BODY, 1,
@@ -2637,7 +2638,7 @@ examples.update({
     "TemplateCatalogue": {
         "summary": "A catalogue: usable, pending, paused and unsupported templates",
         "description": "One account, refreshed at 10:18 and linked again at 10:20 by creating the Spanish "
-                       "`appointment_reminder` (still `PENDING`, `components` null until the next refresh). "
+                       "`appointment_reminder` (still `PENDING`). "
                        "At 13:31 a status-update webhook paused `new_patient_offer` (`FIRST_PAUSE`). "
                        "`whitening_promo_image` is approved but has an image header, which follow-ups cannot "
                        "fill: `usable` is false and `unsupported` says why.",
@@ -2905,8 +2906,8 @@ schemas.update({
                                        "category this service does not know."},
             "components": {"type": ["array", "null"], "items": {"type": "object"},
                            "description": "The template's components (`HEADER`, `BODY`, `FOOTER`, `BUTTONS`) "
-                                          "exactly as Meta listed them. `null` for a template created here, "
-                                          "until the next refresh lists it."},
+                                          "as Meta listed them; for a template created here, as they were "
+                                          "submitted. `null` only if the stored copy cannot be read."},
         },
     },
     "TemplateAccount": {
@@ -3108,8 +3109,8 @@ paths.update({
                            "`\"\"` when Meta did not say). Nothing is stored then.\n\n"
                            "Accepted, the template is added to the catalogue and returned (201), usually with "
                            "status `PENDING` while Meta reviews it; the status-update webhook tells when it is "
-                           "`APPROVED` or `REJECTED` (a refresh shows it too). Its `components` are `null` "
-                           "until the next refresh. Creating links the chatbot to the account, like a refresh. "
+                           "`APPROVED` or `REJECTED` (a refresh shows it too). Its `components` are the ones "
+                           "submitted, in Meta's shape. Creating links the chatbot to the account, like a refresh. "
                            "A 503 after the request reached Meta may mean Meta created the template anyway: "
                            "refresh before retrying (a second create of the same name and language is refused "
                            "by Meta on `name`). " + TEMPLATE_ACCOUNTS_NOTE,

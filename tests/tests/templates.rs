@@ -455,6 +455,7 @@ async fn when_a_template_is_created_then_it_waits_for_the_approval_webhook_befor
     assert_eq!(created["status"], "PENDING");
     assert_eq!(created["body_parameter_count"], 1);
     assert_eq!(created["usable"], false);
+    assert_eq!(created["components"][0]["type"], "BODY", "{created}");
     let post = s
         .graph
         .template_requests()

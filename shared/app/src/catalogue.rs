@@ -183,8 +183,9 @@ impl Services {
             parameter_format: followup_domain::ParameterFormat::Positional,
             body_text: Some(template.body_text.clone()),
             body_parameter_count: template.body_examples.len(),
+            // The create request only allows what follow-ups can fill.
             unsupported: None,
-            components_json: String::new(),
+            components_json: created.components_json,
         };
         let now = self.clock.now();
         self.store

@@ -281,6 +281,9 @@ impl TemplateDirectory for LocalTemplateDirectory {
             .map(|t| t.template_id)
             .collect();
         let id = self.fresh_id(&taken);
+        let components_json = serde_json::to_string(&new_components(template)).map_err(|e| {
+            DirectoryError::Unavailable(format!("the template could not be serialized: {e}"))
+        })?;
         let item = item_json(&NewItem {
             id: &id,
             name,
@@ -301,6 +304,7 @@ impl TemplateDirectory for LocalTemplateDirectory {
             template_id: id,
             status: TemplateStatus::Pending,
             category: Some(template.category),
+            components_json,
         })
     }
 }

@@ -865,15 +865,17 @@ impl TemplateDirectory for GraphClient {
         }
         let headers = Self::headers(waba_id, access_token, true)?;
         let url = self.templates_url(waba_id)?;
+        let not_serializable =
+            |_| DirectoryError::Unavailable("the template could not be serialized".to_owned());
+        let components = new_components(template);
+        let components_json = serde_json::to_string(&components).map_err(not_serializable)?;
         let body = serde_json::to_vec(&CreateRequest {
             name: template.name.as_str(),
             language: template.language.as_str(),
             category: template.category.as_str(),
-            components: new_components(template),
+            components,
         })
-        .map_err(|_| {
-            DirectoryError::Unavailable("the template could not be serialized".to_owned())
-        })?;
+        .map_err(not_serializable)?;
         let answer = self
             .exchange(Call::Create, waba_id, || {
                 self.http()
@@ -909,6 +911,7 @@ impl TemplateDirectory for GraphClient {
                 .category
                 .as_deref()
                 .and_then(TemplateCategory::from_meta),
+            components_json,
         })
     }
 }

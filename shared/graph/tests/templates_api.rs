@@ -534,17 +534,22 @@ async fn when_creating_then_meta_gets_its_component_shape_and_the_id_comes_back(
         .create_template(WABA, &token(), &full_template())
         .await;
 
+    let created = result.expect("created");
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    // What was submitted, as a later list would return it.
+    let components: Value = serde_json::from_str(&created.components_json).expect("json");
+    assert_eq!(components, request.body["components"]);
     assert_eq!(
-        result.expect("created"),
+        created,
         CreatedTemplate {
             template_id: "594425479261596".to_owned(),
             status: TemplateStatus::Pending,
             category: Some(TemplateCategory::Utility),
+            components_json: created.components_json.clone(),
         }
     );
-    let requests = fake.requests();
-    assert_eq!(requests.len(), 1);
-    let request = &requests[0];
     assert_eq!(request.method, Method::POST);
     assert_eq!(request.path, format!("/v25.0/{WABA}/message_templates"));
     assert!(request.query.is_empty());

@@ -69,6 +69,8 @@ pub struct CreatedTemplate {
     pub template_id: String,
     pub status: TemplateStatus,
     pub category: Option<TemplateCategory>,
+    /// The components as submitted, in Meta's JSON shape (what a later list returns).
+    pub components_json: String,
 }
 
 /// Why the directory could not list or create.

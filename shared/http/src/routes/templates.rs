@@ -58,7 +58,7 @@ struct TemplateView {
     unsupported: Option<String>,
     /// When Meta bills a send of it; `null` for an unknown category.
     billing: Option<Billing>,
-    /// Meta's components; `null` until the first refresh after creating it here.
+    /// Meta's components, as listed (or, for a template created here, as submitted).
     components: Value,
 }
 
