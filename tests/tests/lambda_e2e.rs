@@ -2,11 +2,12 @@
 //! behind them (DynamoDB, EventBridge Scheduler, SQS, SSM) and a local Graph API:
 //! a signed webhook in → a schedule in moto → its payload delivered to the sender as an
 //! SQS event → the message posted to the Graph API → the delivery visible through the api
-//! function.
+//! function; and the template catalogue: refreshed from the Graph API by the api function,
+//! paused by a status webhook through the webhook function.
 
 use base64::Engine as _;
 use followup_meta::sign;
-use followup_tests::fakes::FakeGraph;
+use followup_tests::fakes::{FakeGraph, meta_template};
 use followup_tests::moto::{moto_url, sdk_config, unique_name};
 use followup_tests::runtime_api::{Outcome, RuntimeApi, spawn_function};
 use serde_json::{Value, json};
@@ -166,7 +167,8 @@ async fn when_a_signed_webhook_arrives_then_the_schedule_fires_into_the_sender_a
     let json_headers = json!({"content-type": "application/json"});
 
     // Operators, through the api function: the caller's chatbots come from JWT claims.
-    let integration = br#"{"access_token": "EAAG-e2e-token"}"#;
+    let integration =
+        br#"{"access_token": "EAAG-e2e-token", "whatsapp_business_account_id": "102290129340398"}"#;
     let path = format!("/v1/chatbots/clinic/integrations/whatsapp/{PHONE_NUMBER_ID}");
     let (status, body) = response(
         api_runtime
@@ -210,6 +212,33 @@ async fn when_a_signed_webhook_arrives_then_the_schedule_fires_into_the_sender_a
             .await,
     );
     assert_eq!(status, 201, "{body}");
+    // The template catalogue, refreshed from the Graph API into DynamoDB by the api function.
+    graph.set_templates(
+        "102290129340398",
+        vec![meta_template(
+            "1274983650212345",
+            "appointment_reminder",
+            "en_US",
+            "UTILITY",
+            "APPROVED",
+            "Hi {{1}}, your slot is still free. Reply YES to book it.",
+        )],
+    );
+    let (status, catalogue) = response(
+        api_runtime
+            .invoke(http_event(
+                "POST",
+                "/v1/chatbots/clinic/whatsapp-templates/refresh",
+                "",
+                None,
+                false,
+                json!({}),
+                Some("clinic"),
+            ))
+            .await,
+    );
+    assert_eq!(status, 200, "{catalogue}");
+    assert_eq!(catalogue["items"][0]["status"], "APPROVED");
     let follow_up = serde_json::to_vec(&json!({
         "name": "Appointment reminder - 4 hours",
         "delay": {"mode": "manual", "hours": 4},
@@ -366,6 +395,51 @@ async fn when_a_signed_webhook_arrives_then_the_schedule_fires_into_the_sender_a
     assert_eq!(status, 200, "{deliveries}");
     assert_eq!(deliveries["items"][0]["status"], "sent");
     assert_eq!(deliveries["items"][0]["customer_id"], CUSTOMER);
+
+    // Meta pauses the template: the webhook function updates the catalogue in DynamoDB.
+    let paused = serde_json::to_vec(&json!({
+        "object": "whatsapp_business_account",
+        // Entry times are whole seconds; one later than the refresh, as a pause after it is.
+        "entry": [{"id": "102290129340398", "time": now_secs + 1, "changes": [{
+            "field": "message_template_status_update",
+            "value": {"event": "PAUSED", "message_template_id": 1_274_983_650_212_345_i64,
+                      "message_template_name": "appointment_reminder",
+                      "message_template_language": "en_US", "reason": null,
+                      "other_info": {"title": "FIRST_PAUSE", "description": "paused for 3 hours"}}
+        }]}]
+    }))
+    .expect("json");
+    let signed = json!({"content-type": "application/json", "x-hub-signature-256": sign(APP_SECRET.as_bytes(), &paused)});
+    let (status, _) = response(
+        webhook_runtime
+            .invoke(http_event(
+                "POST",
+                "/v1/webhooks/meta",
+                "",
+                Some(&paused),
+                false,
+                signed,
+                None,
+            ))
+            .await,
+    );
+    assert_eq!(status, 200);
+    let (status, catalogue) = response(
+        api_runtime
+            .invoke(http_event(
+                "GET",
+                "/v1/chatbots/clinic/whatsapp-templates",
+                "status=PAUSED",
+                None,
+                false,
+                json!({}),
+                Some("clinic"),
+            ))
+            .await,
+    );
+    assert_eq!(status, 200, "{catalogue}");
+    assert_eq!(catalogue["items"][0]["name"], "appointment_reminder");
+    assert_eq!(catalogue["items"][0]["status_reason"], "FIRST_PAUSE");
     assert!(
         api_runtime.init_error().is_none()
             && webhook_runtime.init_error().is_none()
