@@ -1,6 +1,8 @@
 // Drives the operators' web console in headless Chromium against a running local engine.
-// Started by run.sh, which passes the engine's address, token and app secret:
-//   CONSOLE_BASE_URL, CONSOLE_TOKEN, CONSOLE_CHATBOT, CONSOLE_APP_SECRET, SCREENSHOT_DIR
+// Started by run.sh, which passes the engine's address, token and app secret, and the local
+// template file of its data directory (the engine's stand-in for Meta's template list):
+//   CONSOLE_BASE_URL, CONSOLE_TOKEN, CONSOLE_CHATBOT, CONSOLE_APP_SECRET, SCREENSHOT_DIR,
+//   CONSOLE_TEMPLATES_FILE
 // The tests build on each other (one chatbot, one browser) and run in order.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,11 +17,32 @@ const TOKEN = process.env.CONSOLE_TOKEN;
 const CHATBOT = process.env.CONSOLE_CHATBOT || 'clinic';
 const APP_SECRET = process.env.CONSOLE_APP_SECRET;
 const SHOTS = process.env.SCREENSHOT_DIR || path.join(os.tmpdir(), 'console-screenshots');
+const TEMPLATES_FILE = process.env.CONSOLE_TEMPLATES_FILE;
 const ACCOUNT = '106540352242922';
+/** The WhatsApp Business Account whose templates the chatbot uses. */
+const WABA = '102290129340398';
 const STEP = { timeout: 120_000 };
 
 assert.ok(TOKEN, 'CONSOLE_TOKEN is set');
 assert.ok(APP_SECRET, 'CONSOLE_APP_SECRET is set');
+assert.ok(TEMPLATES_FILE, 'CONSOLE_TEMPLATES_FILE is set');
+
+/** Meta's template list for WABA, as the local engine reads it from its templates file. */
+const bodyComponent = (text) => [{ type: 'BODY', text }];
+const SEEDED_TEMPLATES = [
+  { id: '1760000000000001', name: 'appointment_reminder', language: 'en_US', category: 'UTILITY', status: 'APPROVED',
+    parameter_format: 'POSITIONAL', components: bodyComponent('Hi {{1}}, shall we book your appointment? Reply with a time that suits you.') },
+  { id: '1760000000000002', name: 'purchase_confirmation', language: 'en_US', category: 'UTILITY', status: 'APPROVED',
+    parameter_format: 'POSITIONAL', components: bodyComponent('Thank you for your purchase! Is everything as you expected?') },
+  { id: '1760000000000003', name: 'visit_survey', language: 'en_US', category: 'MARKETING', status: 'APPROVED',
+    parameter_format: 'POSITIONAL', components: bodyComponent('Hello {{1}}, how was your visit on {{2}}? Tell us in one tap.') },
+  { id: '1760000000000004', name: 'spring_offer', language: 'en_US', category: 'MARKETING', status: 'PAUSED',
+    parameter_format: 'POSITIONAL', components: bodyComponent('Spring offer: 20% off every treatment this week, {{1}}!') },
+  { id: '1760000000000005', name: 'treatment_follow_up', language: 'de', category: 'UTILITY', status: 'PENDING',
+    parameter_format: 'POSITIONAL', components: bodyComponent('Hallo {{1}}, wie geht es Ihnen nach der Behandlung?') },
+  { id: '1760000000000006', name: 'order_photo', language: 'en_US', category: 'UTILITY', status: 'APPROVED',
+    parameter_format: 'POSITIONAL', components: [{ type: 'HEADER', format: 'IMAGE' }, ...bodyComponent('Your order {{1}} is on its way.')] },
+];
 
 let context;
 let page;
@@ -28,6 +51,10 @@ const pageErrors = [];
 
 before(async () => {
   fs.mkdirSync(SHOTS, { recursive: true });
+  // The engine reads the file on every refresh: no account is connected yet, so nothing is
+  // listed until a test connects WABA and refreshes.
+  fs.mkdirSync(path.dirname(TEMPLATES_FILE), { recursive: true });
+  fs.writeFileSync(TEMPLATES_FILE, `${JSON.stringify({ accounts: { [WABA]: SEEDED_TEMPLATES } }, null, 2)}\n`);
   profile = fs.mkdtempSync(path.join(os.tmpdir(), 'console-chromium-'));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -66,6 +93,33 @@ async function apiCall(method, urlPath, body) {
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : null };
 }
+
+/** Sets a template's status in the local templates file (as Meta would, e.g. pausing it). */
+function setTemplateStatus(name, language, status) {
+  const file = JSON.parse(fs.readFileSync(TEMPLATES_FILE, 'utf8'));
+  const item = file.accounts[WABA].find((t) => t.name === name && t.language === language);
+  assert.ok(item, `template ${name} (${language}) is in the file`);
+  item.status = status;
+  fs.writeFileSync(TEMPLATES_FILE, `${JSON.stringify(file, null, 2)}\n`);
+}
+
+/** Lists the templates from the (local) directory again, through the API. */
+async function refreshCatalogue() {
+  const { status, body: answer } = await apiCall('POST', `/v1/chatbots/${CHATBOT}/whatsapp-templates/refresh`);
+  assert.equal(status, 200, `refresh: ${JSON.stringify(answer)}`);
+  return answer;
+}
+
+async function catalogue() {
+  const { status, body: answer } = await apiCall('GET', `/v1/chatbots/${CHATBOT}/whatsapp-templates`);
+  assert.equal(status, 200);
+  return answer.items;
+}
+
+/** The picker's option of a template (its radio button). */
+const option = (name, language = 'en_US') => `#tpl-${name}-${language}`;
+const optionText = async (name, language = 'en_US') =>
+  (await page.textContent(`#template-options li[data-name="${name}"][data-language="${language}"]`)).replace(/\u00a0/g, ' ');
 
 async function followUps() {
   const { status, body } = await apiCall('GET', `/v1/chatbots/${CHATBOT}/follow-ups`);
@@ -141,10 +195,11 @@ async function fillForm(spec) {
   await next('template');
   if (spec.template) {
     await page.check('#f-use-template');
-    await page.getByLabel('Template name').fill(spec.template.name);
-    await page.getByLabel('Template language').fill(spec.template.language);
-    for (const [i, param] of (spec.template.parameters || []).entries()) {
-      await page.click('#add-parameter');
+    await page.check(option(spec.template.name, spec.template.language));
+    const parameters = spec.template.parameters || [];
+    assert.equal(await page.locator('#template-parameters > li').count(), parameters.length,
+      'one parameter row per placeholder of the picked template');
+    for (const [i, param] of parameters.entries()) {
       await page.selectOption(`#f-param-${i}-type`, param.type);
       if (param.type === 'text') await page.fill(`#f-param-${i}-text`, param.text);
     }
@@ -300,6 +355,141 @@ test('the console asks for the token and the chatbot, and refuses a wrong token'
   assert.ok(Math.abs(create.y + create.height / 2 - (heading.y + heading.height / 2)) < 20, 'on the same line');
 });
 
+test('the template step says when no WhatsApp business account is connected, and "Refresh from Meta" fills the picker once one is', STEP, async () => {
+  await page.click('#create-follow-up');
+  await ready();
+  await page.click('.steps button[data-step="template"]');
+  await page.check('#f-use-template');
+  assert.match(await textOf('#template-options'), /No WhatsApp Business Account is connected to this chatbot/);
+  await page.click('#refresh-templates');
+  await page.waitForSelector('#template-alert:not([hidden])');
+  assert.match(await textOf('#template-alert'), /No WhatsApp integration of this chatbot names a WhatsApp Business Account/);
+
+  // Connecting WhatsApp with its business account; refreshing lists the account's templates.
+  const connected = await apiCall('PUT', `/v1/chatbots/${CHATBOT}/integrations/whatsapp/${ACCOUNT}`,
+    { access_token: 'EAAG-console-test-token', whatsapp_business_account_id: WABA });
+  assert.ok([200, 201].includes(connected.status), `integration connected (${connected.status})`);
+  assert.equal(connected.body.whatsapp_business_account_id, WABA);
+  await page.click('#refresh-templates');
+  await page.waitForFunction((n) => document.querySelectorAll('#template-options li.template-option').length === n, SEEDED_TEMPLATES.length);
+  assert.equal(await page.isHidden('#template-alert'), true, 'the problem is gone');
+  assert.equal(await textOf('#template-notice'), `Templates refreshed from Meta: ${SEEDED_TEMPLATES.length} in the catalogue.`);
+  assert.match(await textOf('#templates-refreshed'), /Last refreshed from Meta:/);
+
+  // Approved templates first, each with its language, category, billing and text.
+  const listed = await page.$$eval('#template-options li.template-option', (items) => items.map((li) => [li.dataset.name, li.querySelector('input').disabled]));
+  assert.deepEqual(listed.slice(0, 3), [['appointment_reminder', false], ['purchase_confirmation', false], ['visit_survey', false]]);
+  const appointment = await optionText('appointment_reminder');
+  for (const text of ['appointment_reminder', '(en_US)', 'Utility', 'Billed by Meta when sent after the 24-hour window', '1 placeholder(s)',
+    'Hi {{1}}, shall we book your appointment?']) assert.ok(appointment.includes(text), `the option shows "${text}"`);
+  assert.match(await optionText('visit_survey'), /Marketing\s*Billed by Meta for every send · 2 placeholder\(s\)/);
+
+  // The others are shown with why they cannot be picked.
+  assert.match(await optionText('spring_offer'), /PAUSED – Meta paused it for low quality/);
+  assert.match(await optionText('treatment_follow_up', 'de'), /PENDING – waiting for Meta’s review/);
+  assert.match(await optionText('order_photo'), /unsupported: follow-ups fill body placeholders only; this template needs a media or location header/);
+  for (const [name, language] of [['spring_offer', 'en_US'], ['treatment_follow_up', 'de'], ['order_photo', 'en_US']]) {
+    assert.equal(await page.isDisabled(option(name, language)), true, `${name} cannot be picked`);
+  }
+  await page.click('label[for="tpl-spring_offer-en_US"]', { force: true });
+  assert.equal(await page.isChecked(option('spring_offer')), false, 'clicking a paused template picks nothing');
+  assert.equal(await page.isHidden('#template-parameters-field'), true, 'no parameters without a template');
+  await page.screenshot({ path: path.join(SHOTS, 'console-templates.png'), fullPage: true });
+});
+
+test('picking a template renders one parameter row per placeholder, and the saved follow-up has them', STEP, async () => {
+  // Switching between templates: rows follow the picked template's placeholders.
+  await page.check(option('visit_survey'));
+  assert.equal(await page.locator('#template-parameters > li').count(), 2);
+  assert.match(await textOf('#template-parameter-count'), /2 placeholder\(s\)/);
+  await page.check(option('purchase_confirmation'));
+  assert.equal(await page.locator('#template-parameters > li').count(), 0);
+  assert.match(await textOf('#template-parameter-count'), /no placeholders/);
+  await page.check(option('appointment_reminder'));
+  assert.equal(await page.locator('#template-parameters > li').count(), 1);
+  await page.selectOption('#f-param-0-type', 'profile_name');
+  assert.equal(await textOf('#template-preview .prewrap'), 'Hi [customer’s profile name], shall we book your appointment? Reply with a time that suits you.');
+
+  const survey = {
+    name: 'Visit survey - 2 hours', color: 'purple', delay: { hours: 2, minutes: 0 },
+    description: 'After a visit to the clinic, to ask how it went.', stopTrigger: 'The customer answered the survey.',
+    template: { name: 'visit_survey', language: 'en_US', parameters: [{ type: 'profile_name' }, { type: 'text', text: 'Tuesday' }] },
+  };
+  await goto('#/new');
+  await fillForm(survey);
+  assert.match(await textOf('#review'), /visit_survey \(en_US\)\s*\{\{1\}\} = Customer’s profile name, \{\{2\}\} = Tuesday/);
+  assert.match(await textOf('#review-cost'), /^Template sends are billed by Meta \(Marketing\)\./);
+  await page.uncheck('#f-active');
+  await save();
+  await savedAndShown(survey.name);
+  assert.match(await textOf('#cost'), /^Template sends are billed by Meta \(Marketing\)\./);
+  const stored = await byName(survey.name);
+  assert.deepEqual(stored.whatsapp_template, { name: 'visit_survey', language: 'en_US',
+    parameters: [{ type: 'profile_name' }, { type: 'text', text: 'Tuesday' }] });
+  assert.deepEqual(stored.cost.billed_sends, 'whatsapp_template_sends');
+  assert.equal(stored.cost.template_category, 'MARKETING');
+  assert.equal((await apiCall('DELETE', `/v1/chatbots/${CHATBOT}/follow-ups/${stored.id}`)).status, 204);
+});
+
+test('a new template is submitted for Meta’s review from the template step, with a missing example shown at its field', STEP, async () => {
+  await goto('#/new');
+  await page.click('.steps button[data-step="template"]');
+  await page.check('#f-use-template');
+  await page.click('#create-template');
+  const dialog = page.getByRole('dialog', { name: 'Create a WhatsApp template' });
+  await dialog.waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement.id), 't-new-name', 'focus starts at the name');
+  await dialog.getByLabel('Template name', { exact: true }).fill('visit_feedback');
+  assert.equal(await dialog.getByLabel('Template language', { exact: true }).inputValue(), 'en_US');
+  await dialog.getByLabel(/^Utility/).check();
+  assert.match(await textOf('#t-new-no-examples'), /no placeholders/);
+
+  // One example field per placeholder, found as the text is typed.
+  const text = dialog.getByLabel('Text', { exact: true });
+  await text.fill('Hello {{1}}, how did you like your visit on {{2}}? {{3}}');
+  assert.equal(await page.locator('#t-new-examples input').count(), 3);
+  await dialog.getByLabel('Example for {{1}}').fill('Ann');
+  await text.fill('Hello {{1}}, how did you like your visit on {{2}}? Reply 1 to 5.');
+  assert.equal(await page.locator('#t-new-examples input').count(), 2);
+  assert.equal(await dialog.getByLabel('Example for {{1}}').inputValue(), 'Ann', 'typed examples are kept');
+  await dialog.getByLabel('Footer (optional)').fill('Example Dental Clinic');
+
+  // The example of {{2}} is missing: the API refuses (422) and says so at that field.
+  await page.click('#t-new-submit');
+  await page.waitForSelector('#t-new-errors:not([hidden])');
+  const exampleError = page.locator('#t-new-example-1 ~ .field-error');
+  assert.ok(await exampleError.isVisible(), 'the error is next to the example of {{2}}');
+  assert.ok((await exampleError.textContent()).length > 5);
+  assert.equal(await page.getAttribute('#t-new-example-1', 'aria-invalid'), 'true');
+  assert.equal(await page.getAttribute('#t-new-example-0', 'aria-invalid'), null);
+  assert.match(await textOf('#t-new-errors'), /Example for \{\{2\}\}: /);
+  assert.ok(await dialog.isVisible(), 'the dialog stays open');
+  await page.screenshot({ path: path.join(SHOTS, 'console-template-create.png') });
+  assert.ok(!(await catalogue()).some((t) => t.name === 'visit_feedback'), 'nothing was created');
+
+  await dialog.getByLabel('Example for {{2}}').fill('12 May');
+  await page.click('#t-new-submit');
+  await dialog.waitFor({ state: 'hidden' });
+  assert.equal(await textOf('#template-notice'),
+    'Template visit_feedback (en_US) was submitted. Meta is reviewing it; you can pick it once it is approved.');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'create-template', 'focus is back at the button');
+  assert.equal(await page.isDisabled(option('visit_feedback')), true, 'it cannot be picked before Meta approves it');
+  assert.match(await optionText('visit_feedback'), /PENDING – waiting for Meta’s review/);
+  const created = (await catalogue()).find((t) => t.name === 'visit_feedback');
+  assert.equal(created.status, 'PENDING');
+  assert.equal(created.category, 'UTILITY');
+  assert.equal(created.body_parameter_count, 2);
+  const file = JSON.parse(fs.readFileSync(TEMPLATES_FILE, 'utf8'));
+  assert.ok(file.accounts[WABA].some((t) => t.name === 'visit_feedback' && t.status === 'PENDING'), 'the local directory has it');
+
+  // Once Meta approved it (here: the local file), a refresh makes it pickable.
+  setTemplateStatus('visit_feedback', 'en_US', 'APPROVED');
+  await page.click('#refresh-templates');
+  await page.waitForFunction((id) => document.querySelector(id)?.disabled === false, option('visit_feedback'));
+  await page.check(option('visit_feedback'));
+  assert.equal(await page.locator('#template-parameters > li').count(), 2);  await goto('#/');
+});
+
 test('the appointment reminder is created through the form, with 422 errors shown at their fields', STEP, async () => {
   await page.click('#create-follow-up');
   await ready();
@@ -325,23 +515,29 @@ test('the appointment reminder is created through the form, with 422 errors show
     ['Stop trigger defined', 'ok'], ['Message set', 'ok'], ['Template if needed', 'ok']]);
   await page.screenshot({ path: path.join(SHOTS, 'console-form.png'), fullPage: true });
 
-  // A template name Meta would not accept: the API refuses it (422).
-  await page.click('.steps button[data-step="template"]');
-  await page.getByLabel('Template name').fill('Appointment Reminder');
-  await page.click('.steps button[data-step="review"]');
+  assert.equal(await textOf('#review-cost'), 'Template sends are billed by Meta (Utility). Messages inside the 24-hour window are free.');
+
+  // Meta pauses the template while the form is open: the API refuses it (422), and the
+  // error is shown at the template picker.
+  setTemplateStatus('appointment_reminder', 'en_US', 'PAUSED');
+  await refreshCatalogue();
   await save();
-  // The API refuses the template name (422); the error is shown next to that field.
   await page.waitForSelector('#error-summary:not([hidden])');
   assert.ok(await page.isVisible('section[data-step="template"]'), 'the form went to the template step');
-  const fieldError = page.locator('#f-whatsapp-template-name ~ .field-error');
+  const fieldError = page.locator('#template-picker-error');
   assert.ok(await fieldError.isVisible());
-  assert.ok((await fieldError.textContent()).length > 5);
-  assert.equal(await page.getAttribute('#f-whatsapp-template-name', 'aria-invalid'), 'true');
-  assert.match(await textOf('#error-summary'), /Template name/);
+  assert.match(await fieldError.textContent(), /PAUSED/);
+  assert.equal(await page.getAttribute(option('appointment_reminder'), 'aria-invalid'), 'true');
+  assert.match(await textOf('#error-summary'), /Template to send: /);
   assert.match(await page.getAttribute('.steps button[data-step="template"]', 'class'), /has-error/);
   assert.equal((await followUps()).items.length, 0, 'nothing was created');
 
-  await page.getByLabel('Template name').fill('appointment_reminder');
+  // Meta approves it again; "Refresh from Meta" shows it, still picked, and saving works.
+  setTemplateStatus('appointment_reminder', 'en_US', 'APPROVED');
+  await page.click('#refresh-templates');
+  await page.waitForFunction(() => /refreshed from Meta/.test(document.querySelector('#template-notice')?.textContent));
+  assert.equal(await page.isChecked(option('appointment_reminder')), true, 'the pick survives the refresh');
+  assert.equal(await page.isDisabled(option('appointment_reminder')), false);
   await page.click('.steps button[data-step="review"]');
   await save();
   await savedAndShown(APPOINTMENT.name);
@@ -369,6 +565,7 @@ test('the after-sales check is created with an AI message, and the clamped delay
   const notice = await textOf('#notices');
   assert.match(notice, /Instagram: the delay is shortened/);
   assert.match(notice, /Messenger: the delay is shortened/);
+  assert.equal(await textOf('#cost'), 'Template sends are billed by Meta (Utility). Messages inside the 24-hour window are free.');
   const table = await textOf('#effective-delays');
   assert.match(table, /WhatsApp\s*24 h\s*WhatsApp template/);
   assert.match(table, /Instagram\s*23 h 45 min/);
@@ -390,8 +587,10 @@ test('creating more follow-ups hits the 5-active limit, and the console explains
   for (const spec of [CART, QUOTE, COURSE]) {
     await goto('#/new');
     await fillForm(spec);
+    assert.match(await textOf('#review-cost'), /^No billed sends/);
     await save();
     await savedAndShown(spec.name);
+    assert.equal(await textOf('#cost'), 'No billed sends: only free-form messages inside the 24-hour window, which Meta does not bill.');
   }
   await goto('#/');
   assert.equal(await textOf('#active-count'), '5 of 5 active');
@@ -583,6 +782,60 @@ test('conversation logs from signed webhooks read in plain words, in time order'
   await page.screenshot({ path: path.join(SHOTS, 'console-conversations.png'), fullPage: true });
 });
 
+test('a follow-up whose template Meta paused is flagged on the list and the details, and stays picked when edited', STEP, async () => {
+  setTemplateStatus('appointment_reminder', 'en_US', 'PAUSED');
+  await refreshCatalogue();
+  const appointment = await byName(APPOINTMENT.name);
+  assert.deepEqual(appointment.warnings.map((w) => w.code), ['template_not_approved']);
+
+  await goto('#/');
+  const card = page.locator(`li.card[data-id="${appointment.id}"] .card-warning`);
+  assert.match(await card.textContent(), /The WhatsApp template appointment_reminder \(en_US\) is not approved by Meta right now\. WhatsApp sends after 24 hours are skipped/);
+  const others = await page.locator('li.card .card-warning').count();
+  assert.equal(others, 1, 'only the follow-up with the paused template is flagged');
+
+  await goto(`#/f/${appointment.id}`);
+  const box = await textOf('#template-warnings');
+  assert.match(box, /Needs attention/);
+  assert.match(box, /not approved by Meta right now/);
+  assert.match(box, /Status at Meta: PAUSED – Meta paused it for low quality/);
+  assert.match(await textOf('#cost'), /^Template sends are billed by Meta \(Utility\)/);
+  // Conversation B got it as a template past the 24-hour window: a billed send.
+  assert.equal(await page.locator('#deliveries [data-billed="true"]').count(), 1);
+  assert.match(await textOf('#deliveries'), /WhatsApp template\s*appointment_reminder\s*billed by Meta/);
+  await page.screenshot({ path: path.join(SHOTS, 'console-template-warning.png'), fullPage: true });
+
+  // Editing: the template is still picked (it cannot be picked anew) and the form says why.
+  await page.click('#edit-follow-up');
+  await ready();
+  await page.click('.steps button[data-step="template"]');
+  assert.equal(await page.isChecked(option('appointment_reminder')), true);
+  assert.equal(await page.isDisabled(option('appointment_reminder')), true);
+  assert.match(await textOf('#template-current-warning'), /appointment_reminder \(en_US\), which cannot be sent now: PAUSED/);
+  assert.equal(await page.locator('#template-parameters > li').count(), 1);
+  assert.equal(await page.inputValue('#f-param-0-type'), 'profile_name');
+  await page.click('.steps button[data-step="review"]');
+  assert.equal(Object.fromEntries(await checklistStates())['Template if needed'], 'check');
+  // Other changes still save: the unchanged template is not checked again.
+  await page.click('.steps button[data-step="basics"]');
+  await page.check('#f-color-red');
+  await page.click('.steps button[data-step="review"]');
+  await save();
+  await savedAndShown(APPOINTMENT.name);
+  assert.match(await textOf('#notices'), /saved[\s\S]*The WhatsApp template appointment_reminder \(en_US\) is not approved/);
+  const saved = await byName(APPOINTMENT.name);
+  assert.equal(saved.revision, appointment.revision + 1);
+  assert.equal(saved.color, 'red');
+  assert.deepEqual(saved.whatsapp_template, appointment.whatsapp_template);
+
+  // Meta approves it again: the warnings are gone.
+  setTemplateStatus('appointment_reminder', 'en_US', 'APPROVED');
+  await refreshCatalogue();
+  await goto('#/');
+  assert.equal(await page.locator('li.card .card-warning').count(), 0);
+  assert.deepEqual((await byName(APPOINTMENT.name)).warnings, []);
+});
+
 test('German and Spanish translations are complete and switch the whole console', STEP, async () => {
   const missing = await page.evaluate(async () => {
     const { STRINGS } = await import('./i18n.js');
@@ -648,6 +901,25 @@ test('keyboard use, visible focus, labels, and a 375 px wide screen', STEP, asyn
   await page.keyboard.press('Enter');
   await page.waitForSelector('section[data-step="delay"]:not([hidden])');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'step-delay-title');
+  // A template is picked with the keyboard: Space picks, the arrow keys move between the
+  // templates that can be picked.
+  await page.click('.steps button[data-step="template"]');
+  await page.focus('#f-use-template');
+  await page.keyboard.press('Space');
+  await page.focus(option('appointment_reminder'));
+  await page.keyboard.press('Space');
+  assert.equal(await page.isChecked(option('appointment_reminder')), true);
+  assert.equal(await page.locator('#template-parameters > li').count(), 1);
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await page.isChecked(option('purchase_confirmation')), true);
+  assert.equal(await page.locator('#template-parameters > li').count(), 0);
+  // The create dialog closes with Escape and gives focus back.
+  await page.focus('#create-template');
+  await page.keyboard.press('Enter');
+  await page.getByRole('dialog', { name: 'Create a WhatsApp template' }).waitFor();
+  await page.keyboard.press('Escape');
+  await page.getByRole('dialog', { name: 'Create a WhatsApp template' }).waitFor({ state: 'hidden' });
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'create-template');
 
   await page.setViewportSize({ width: 375, height: 812 });
   for (const [hash, label] of [['#/', 'main view'], ['#/new', 'form'], [`#/f/${course.id}`, 'details'], ['#/conversations', 'conversations'],
@@ -671,9 +943,22 @@ test('keyboard use, visible focus, labels, and a 375 px wide screen', STEP, asyn
   await page.getByLabel('Anzeigename', { exact: true }).fill('Anfrage nachfassen - 24 Stunden');
   for (const key of ['delay', 'when', 'message', 'template', 'review']) {
     await page.click(`.steps button[data-step="${key}"]`);
+    if (key === 'template') {
+      await page.check('#f-use-template');
+      await page.check(option('visit_survey'));
+    }
     await noHorizontalScroll(`form step ${key}, German`);
   }
   await page.screenshot({ path: path.join(SHOTS, 'console-narrow-de.png'), fullPage: true });
+  await page.click('.steps button[data-step="template"]');
+  await page.click('#create-template');
+  const dialog = page.getByRole('dialog', { name: 'WhatsApp-Vorlage anlegen' });
+  await dialog.waitFor();
+  await dialog.getByLabel('Text', { exact: true }).fill('Hallo {{1}}, wie war Ihr Besuch am {{2}}?');
+  const fits = await page.$eval('#template-create', (d) => [d.scrollWidth, d.clientWidth, d.getBoundingClientRect().right]);
+  assert.ok(fits[0] <= fits[1] && fits[2] <= 375, `the create dialog fits: ${fits}`);
+  await page.screenshot({ path: path.join(SHOTS, 'console-template-create-narrow-de.png') });
+  await page.keyboard.press('Escape');
   await rerendered(() => page.getByLabel('Sprache', { exact: true }).selectOption('en'));
   await page.setViewportSize({ width: 1200, height: 900 });
 });

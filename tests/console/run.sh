@@ -77,6 +77,7 @@ set +e
   cd "$here"
   CONSOLE_BASE_URL="$base" CONSOLE_TOKEN="$token" CONSOLE_CHATBOT=clinic \
     CONSOLE_APP_SECRET="$secret" SCREENSHOT_DIR="$shots" CHROMIUM="$chromium" \
+    CONSOLE_TEMPLATES_FILE="$work/data/templates.json" \
     node --test --test-concurrency=1 \
       --test-reporter=spec --test-reporter-destination=stdout \
       --test-reporter=tap --test-reporter-destination="$work/tap.txt" \

@@ -93,6 +93,12 @@ export const api = {
   stats: (id) => call('GET', `${fu(id)}/stats`).then((r) => r.data),
   conversations: () => call('GET', `${bot()}/conversations`).then((r) => r.data),
   conversation: (id) => call('GET', `${bot()}/conversations/${enc(id)}`).then((r) => r.data),
+  /** The chatbot's WhatsApp template catalogue: {items, accounts, billing_note}. */
+  templates: (filter) => call('GET', `${bot()}/whatsapp-templates`, { query: filter }).then((r) => r.data),
+  /** Lists the templates from Meta again (409 without a business account); same answer. */
+  refreshTemplates: () => call('POST', `${bot()}/whatsapp-templates/refresh`).then((r) => r.data),
+  /** Submits a new template for Meta's review; answers the catalogue entry (PENDING). */
+  createTemplate: (body) => call('POST', `${bot()}/whatsapp-templates`, { body }).then((r) => r.data),
   conversationLog: (id, before) =>
     call('GET', `${bot()}/conversations/${enc(id)}/log`, { query: { limit: 100, before } })
       .then((r) => r.data),

@@ -59,3 +59,71 @@ export function templateName(h, name) {
   const parts = String(name).split('_');
   return h('code', {}, parts.flatMap((part, i) => (i ? ['_', h('wbr'), part] : [part])));
 }
+
+// ---- WhatsApp templates --------------------------------------------------------------------
+
+/** Meta's template category (`UTILITY`, …) in words; `null` → "unknown category". */
+export const categoryName = (c) => (c ? t(`templateCategory.${c}`, {}, c) : t('templateCategory.unknown'));
+
+/** The distinct numbered placeholders of a template text, ascending: "Hi {{1}} {{2}}" → [1, 2]. */
+export function placeholderNumbers(text) {
+  const found = new Set();
+  for (const match of String(text || '').matchAll(/\{\{\s*(\d+)\s*\}\}/g)) found.add(Number(match[1]));
+  return [...found].sort((a, b) => a - b);
+}
+
+/** Whether Meta accepts sends of a template in this status. */
+export const sendableStatus = (status) => status === 'APPROVED' || status === 'FLAGGED';
+
+/**
+ * Why a catalogue entry cannot be picked, in words ("PAUSED – Meta paused it…"), or its
+ * status when it can ("APPROVED").
+ */
+export function templateStatusText(entry) {
+  if (entry.missing) return t('template.notInCatalogue');
+  if (sendableStatus(entry.status) && entry.unsupported) return t('template.unsupported', { why: entry.unsupported });
+  const status = t(`templateStatus.${entry.status}`, {}, entry.status);
+  return entry.status_reason && entry.status_reason !== 'NONE'
+    ? t('template.withReason', { status, reason: entry.status_reason })
+    : status;
+}
+
+/** When Meta bills a send of a template (`billing` of the catalogue entry). */
+export function billingText(billing) {
+  return t(`templateBilling.${billing || 'unknown'}`, {}, t('templateBilling.unknown'));
+}
+
+/**
+ * A template's body text with its placeholders marked; `values` (1-based, optional)
+ * replaces them: "Hi {{1}}" → "Hi " <mark>{{1}}</mark>.
+ */
+export function bodyPreview(h, text, values = null) {
+  const parts = String(text || '').split(/(\{\{\s*\d+\s*\}\})/);
+  return h('span', { class: 'template-text' }, parts.map((part, i) => {
+    if (i % 2 === 0) return part;
+    const n = Number(part.replace(/[{}\s]/g, ''));
+    const value = values?.[n];
+    return value
+      ? h('mark', { class: 'placeholder-value' }, value)
+      : h('mark', { class: 'placeholder' }, part);
+  }));
+}
+
+/** The one-line cost of a follow-up: `cost` as the API answers it (or built by the form). */
+export function costText(cost) {
+  if (!cost || cost.billed_sends === 'none') return t('cost.none');
+  return cost.template_category
+    ? t('cost.template', { category: categoryName(cost.template_category) })
+    : t('cost.templateUnknown');
+}
+
+/** A follow-up's warning (`warnings[]` of the API) in words. */
+export function warningText(warning, followUp) {
+  const tpl = followUp?.whatsapp_template;
+  const vars = { platform: platformName(warning.platform), name: tpl?.name || '', language: tpl?.language || '' };
+  if (warning.code === 'delay_clamped') return t('warning.clamped', vars);
+  return t(`warning.${warning.code}`, vars, warning.message);
+}
+
+/** Warnings about the follow-up's WhatsApp template (Meta paused it, it is gone, …). */
+export const templateWarnings = (followUp) => (followUp?.warnings || []).filter((w) => w.field === 'whatsapp_template');

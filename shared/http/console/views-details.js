@@ -3,12 +3,20 @@
 import { h, focus } from './dom.js';
 import { api, ApiError } from './api.js';
 import { t } from './i18n.js';
-import { colorChip, delayText, duration, platformName, percent, templateName, timeEl } from './format.js';
+import {
+  colorChip, delayText, duration, platformName, percent, templateName, timeEl, costText,
+  warningText, templateWarnings, templateStatusText,
+} from './format.js';
 
 export async function renderDetails(root, app, id) {
   const [item, stats, deliveries] = await Promise.all([
     api.getFollowUp(id), api.stats(id), api.deliveries(id),
   ]);
+  // A template that cannot be sent now: the catalogue tells its status (PAUSED, …).
+  const warned = templateWarnings(item);
+  const catalogue = warned.length
+    ? await api.templates().then((data) => data.items, () => [])
+    : [];
   if (!app.isCurrent(root)) return;
   app.title(item.name);
 
@@ -60,6 +68,7 @@ export async function renderDetails(root, app, id) {
       h('span', { class: 'muted' }, t('details.revision', { n: item.revision }), ' · ',
         t('details.updated'), ' ', timeEl(h, item.updated_at))),
     alert,
+    warned.length ? templateWarningBox(item, warned, catalogue) : null,
     dialog,
     h('section', { 'aria-labelledby': 'config-title', class: 'panel' },
       h('h2', { id: 'config-title' }, t('details.configuration')),
@@ -77,9 +86,21 @@ export async function renderDetails(root, app, id) {
                 `{{${i + 1}}} = `, p.type === 'text' ? h('q', {}, p.text) : t('template.paramProfile'))))
               : h('p', { class: 'muted' }, t('template.noParameters')))
           : t('template.none')),
+        row(t('cost.label'), h('span', { id: 'cost' }, costText(item.cost))),
         row(t('details.created'), timeEl(h, item.created_at)))),
     statsSection(stats),
     deliveriesSection(deliveries.items));
+}
+
+/** Why the follow-up's WhatsApp template cannot be sent now, and what to do. */
+function templateWarningBox(item, warned, catalogue) {
+  const tpl = item.whatsapp_template;
+  const entry = catalogue.find((e) => e.name === tpl.name && e.language === tpl.language && !e.usable);
+  return h('div', { class: 'warning-box', id: 'template-warnings' },
+    h('h2', {}, h('span', { 'aria-hidden': 'true' }, '⚠ '), t('warning.title')),
+    h('ul', { class: 'plain' }, warned.map((w) => h('li', { 'data-code': w.code }, warningText(w, item),
+      w.code === 'template_not_approved' && entry ? h('span', { class: 'block' }, t('warning.status', { status: templateStatusText(entry) })) : null))),
+    h('p', {}, h('a', { href: `#/f/${encodeURIComponent(item.id)}/edit` }, t('warning.fix'))));
 }
 
 function row(label, value) {
@@ -137,7 +158,8 @@ function deliveriesSection(items) {
         cell('channel', platformName(d.platform)),
         cell('status', h('span', { class: `status status-${d.status}` }, t(`deliveryStatus.${d.status}`, {}, d.status)),
           d.detail ? h('span', { class: 'block hint' }, t(`reason.${d.detail}`, {}, d.detail)) : null),
-        cell('sentAs', d.sent_as === 'template' ? h('span', {}, t('details.asTemplate'), ' ', templateName(h, d.template_name || ''))
+        cell('sentAs', d.sent_as === 'template' ? h('span', {}, t('details.asTemplate'), ' ', templateName(h, d.template_name || ''),
+          d.billed ? h('span', { class: 'badge billed', 'data-billed': 'true' }, t('deliveries.billed')) : null)
           : d.sent_as === 'text' ? t('details.asText') : '–'),
         cell('replied', d.replied_at ? timeEl(h, d.replied_at) : t('deliveries.notReplied'))))));
   return h('section', { 'aria-labelledby': 'deliveries-title', class: 'panel' },

@@ -5,7 +5,8 @@ import { api, ApiError } from './api.js';
 import { t, currentLanguage } from './i18n.js';
 import {
   COLORS, PLATFORMS, ACTIVE_LIMIT, WINDOW_MINUTES, colorChip, delayText, duration,
-  platformName,
+  platformName, templateName, timeEl, categoryName, billingText, templateStatusText,
+  bodyPreview, placeholderNumbers, costText, warningText,
 } from './format.js';
 
 const STEPS = ['basics', 'delay', 'when', 'message', 'template', 'review'];
@@ -23,9 +24,11 @@ function stepOfField(field) {
 
 export async function renderForm(root, app, id) {
   const editing = Boolean(id);
-  const [list, current] = await Promise.all([
+  const [list, current, catalogueResult] = await Promise.all([
     api.listFollowUps({}),
     editing ? api.getFollowUp(id) : Promise.resolve(null),
+    // The template catalogue; the form works without it (the picker then says why).
+    api.templates().then((data) => ({ data }), (error) => ({ error })),
   ]);
   if (!app.isCurrent(root)) return;
   app.title(editing ? t('form.editTitle', { name: current.name }) : t('form.createTitle'));
@@ -35,11 +38,8 @@ export async function renderForm(root, app, id) {
   const clampedTo = list.items.flatMap((f) => f.effective_delays || []).find((p) => p.clamped);
   const windowLimit = clampedTo ? clampedTo.effective_minutes : WINDOW_MINUTES - 15;
 
-  // Templates this chatbot already uses, to pick from.
-  const knownTemplates = new Map();
-  for (const item of list.items) {
-    if (item.whatsapp_template) knownTemplates.set(item.whatsapp_template.name, item.whatsapp_template.language);
-  }
+  const catalogueAnswer = catalogueResult.data || null;
+  const catalogueFailed = catalogueResult.error || null;
 
   let step = 'basics';
   const slots = new Map(); // field key -> {error: <p>, input: <element>, step}
@@ -175,42 +175,194 @@ export async function renderForm(root, app, id) {
   messageFieldset.append(errorSlot('message', messageAi, 'message'));
 
   // ---- step 5: WhatsApp template -----------------------------------------------------------
+  // Picked from the chatbot's template catalogue (approved ones only); the parameters are one
+  // row per placeholder of the picked template's text.
   const template = current?.whatsapp_template;
+  let catalogue = catalogueAnswer?.items || [];
+  let accounts = catalogueAnswer?.accounts || [];
+  let selected = template ? { name: template.name, language: template.language } : null;
   const useTemplate = h('input', { type: 'checkbox', id: 'f-use-template', name: 'use-template', checked: Boolean(template) });
-  const datalistId = uid('templates');
-  const templateName = textField({
-    key: 'whatsapp_template.name', label: t('template.name'), value: template?.name,
-    hintText: t('template.nameHint'), stepName: 'template',
-    extra: { list: datalistId, spellcheck: 'false', autocapitalize: 'none' },
-  });
-  const templateLanguage = textField({
-    key: 'whatsapp_template.language', label: t('template.language'), value: template?.language || 'en_US',
-    hintText: t('template.languageHint'), stepName: 'template',
-    extra: { spellcheck: 'false', autocapitalize: 'none' },
-  });
-  templateName.input.addEventListener('change', () => {
-    const language = knownTemplates.get(templateName.input.value.trim());
-    if (language) templateLanguage.input.value = language;
-  });
-  const datalist = h('datalist', { id: datalistId }, [...knownTemplates.keys()].map((n) => h('option', { value: n })));
   const params = (template?.parameters || []).map((p) => ({ type: p.type, text: p.text || '' }));
+
+  const refreshButton = h('button', { type: 'button', class: 'button secondary small', id: 'refresh-templates' }, t('template.refresh'));
+  const createButton = h('button', { type: 'button', class: 'button secondary small', id: 'create-template', 'aria-haspopup': 'dialog' }, t('template.create'));
+  const refreshedLine = h('p', { class: 'hint', id: 'templates-refreshed' });
+  const pickerAlert = h('div', { class: 'alert', role: 'alert', id: 'template-alert', hidden: true });
+  const pickerNotice = h('p', { class: 'picker-notice', role: 'status', id: 'template-notice' });
+  const currentWarning = h('p', { class: 'hint warn', id: 'template-current-warning', hidden: true });
+  const searchInput = h('input', { type: 'search', id: 'f-template-search', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'none' });
+  const searchWrap = h('div', { class: 'field inline grow template-search', hidden: true },
+    h('label', { for: searchInput.id }, t('template.search')), searchInput);
+  const optionList = h('ul', { class: 'template-options', id: 'template-options' });
+  const pickerLegend = uid('legend');
+  const pickerHint = hint(t('template.pickHint'));
+  const pickerError = h('p', { class: 'field-error', id: 'template-picker-error', hidden: true });
+  const pickerFieldset = h('fieldset', {
+    class: 'field template-picker', id: 'template-picker', 'aria-labelledby': pickerLegend,
+    'aria-describedby': `${pickerHint.id} ${pickerError.id}`,
+  },
+  h('legend', { id: pickerLegend }, t('template.pick')),
+  pickerHint,
+  h('div', { class: 'picker-tools' }, refreshButton, createButton),
+  refreshedLine, pickerAlert, pickerNotice, currentWarning, searchWrap, optionList, pickerError);
+  // The picker's errors (name and language are picked together) show below the list; focus
+  // goes to the picked option, or the first one that can be picked.
+  const pickerSlot = {
+    error: pickerError, step: 'template', label: t('template.pick'),
+    get input() {
+      return optionList.querySelector('input:checked') || optionList.querySelector('input:not([disabled])') || refreshButton;
+    },
+    clear() {
+      for (const el of optionList.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+      refreshButton.removeAttribute('aria-invalid');
+    },
+  };
+  slots.set('whatsapp_template.name', pickerSlot);
+  slots.set('whatsapp_template.language', pickerSlot);
+
   const paramList = h('ol', { class: 'params', id: 'template-parameters' });
-  const addParam = h('button', { type: 'button', class: 'button secondary small', id: 'add-parameter' }, t('template.addParameter'));
+  const paramsCount = h('p', { class: 'hint', id: 'template-parameter-count' });
+  const previewBox = h('div', { class: 'template-preview', id: 'template-preview' });
   const paramsLegend = uid('legend');
-  const paramsFieldset = h('fieldset', { class: 'field', 'aria-labelledby': paramsLegend },
+  const paramsFieldset = h('fieldset', {
+    class: 'field', 'aria-labelledby': paramsLegend, id: 'template-parameters-field',
+    'aria-describedby': 'template-parameter-count template-parameters-error',
+  },
     h('legend', { id: paramsLegend }, t('template.parameters')),
-    hint(t('template.parametersHint')), paramList, addParam);
-  paramsFieldset.append(errorSlot('whatsapp_template.parameters', addParam, 'template'));
-  const templateFields = h('div', { class: 'template-fields', id: 'template-fields' },
-    templateName.wrap, datalist, templateLanguage.wrap, paramsFieldset);
+    hint(t('template.parametersHint')), paramsCount, paramList, previewBox);
+  const paramsSlot = {
+    error: h('p', { class: 'field-error', id: 'template-parameters-error', hidden: true }), step: 'template', label: t('template.parameters'),
+    get input() { return paramList.querySelector('select') || pickerSlot.input; },
+  };
+  paramsFieldset.append(paramsSlot.error);
+  slots.set('whatsapp_template.parameters', paramsSlot);
+
+  const templateFields = h('div', { class: 'template-fields', id: 'template-fields' }, pickerFieldset, paramsFieldset);
   const templateBox = h('div', { class: 'field' },
     h('div', { class: 'choice' }, useTemplate, h('label', { for: useTemplate.id }, t('template.use'))),
     hint(t('template.useHint')));
   templateBox.append(errorSlot('whatsapp_template', useTemplate, 'template'));
 
+  const sameTemplate = (a, b) => Boolean(a && b && a.name === b.name && a.language === b.language);
+  /** The catalogue entry of a name and language: a usable one if several accounts have it. */
+  const entryOf = (wanted) => {
+    const matching = catalogue.filter((e) => sameTemplate(e, wanted));
+    return matching.find((e) => e.usable) || matching[0] || null;
+  };
+  const selectedEntry = () => (selected ? entryOf(selected) : null);
+  const optionId = (e) => `tpl-${e.name}-${e.language}`.replace(/[^A-Za-z0-9_-]/g, '-');
+
+  /** Usable templates first, then the others; one per name and language. */
+  function pickerEntries() {
+    const seen = new Set();
+    const entries = [];
+    for (const e of [...catalogue].sort((a, b) => Number(b.usable) - Number(a.usable)
+      || a.name.localeCompare(b.name) || a.language.localeCompare(b.language))) {
+      const key = `${e.name}\u0000${e.language}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      entries.push(e);
+    }
+    if (selected && !entryOf(selected)) entries.unshift({ ...selected, missing: true, usable: false });
+    return entries;
+  }
+
+  function renderRefreshed() {
+    if (!accounts.length) {
+      clear(refreshedLine);
+      return;
+    }
+    const times = accounts.map((a) => a.last_refreshed_at).filter(Boolean).sort();
+    clear(refreshedLine, times.length
+      ? [t('template.lastRefreshed'), ' ', timeEl(h, times[0])]
+      : t('template.neverRefreshed'));
+  }
+
+  function renderOptions() {
+    const entries = pickerEntries();
+    searchWrap.hidden = entries.length <= 6;
+    const query = searchWrap.hidden ? '' : searchInput.value.trim().toLowerCase();
+    const shown = entries.filter((e) => !query || sameTemplate(e, selected)
+      || e.name.toLowerCase().includes(query) || (e.body_text || '').toLowerCase().includes(query));
+    clear(optionList, shown.map((e) => {
+      const id = optionId(e);
+      const statusId = uid('tpl-status');
+      const bodyId = uid('tpl-body');
+      const radio = h('input', {
+        type: 'radio', name: 'template-choice', id, value: `${e.name}:${e.language}`,
+        checked: sameTemplate(e, selected), disabled: !e.usable,
+        'aria-describedby': `${statusId} ${bodyId}`,
+      });
+      radio.addEventListener('change', () => { if (radio.checked) pick(e); });
+      const placeholders = e.missing ? null : e.body_parameter_count;
+      return h('li', {
+        class: e.usable ? 'template-option' : 'template-option unusable',
+        'data-name': e.name, 'data-language': e.language, 'data-status': e.missing ? 'MISSING' : e.status,
+      },
+      radio,
+      h('div', { class: 'template-option-body' },
+        h('label', { for: id },
+          templateName(h, e.name), ' ', h('span', { class: 'template-lang' }, `(${e.language})`),
+          e.missing ? null : h('span', { class: 'template-category' }, categoryName(e.category))),
+        h('span', { class: e.usable ? 'template-meta' : 'template-meta template-status', id: statusId },
+          e.usable
+            ? [billingText(e.billing), ' · ', t('template.placeholderCount', { n: placeholders })]
+            : templateStatusText(e)),
+        h('span', { class: 'template-body', id: bodyId },
+          e.body_text ? bodyPreview(h, e.body_text) : (e.missing ? '' : t('template.noBody')))));
+    }));
+    if (!catalogue.length && !selected) {
+      optionList.append(h('li', { class: 'template-empty', id: 'template-empty' },
+        accounts.length ? t('template.empty') : t('template.noAccount')));
+    } else if (!shown.length) {
+      optionList.append(h('li', { class: 'template-empty' }, t('template.noMatch', { query: searchInput.value.trim() })));
+    }
+    renderCurrentWarning();
+  }
+
+  /** The template kept from before that cannot be sent now (Meta paused it, …). */
+  function renderCurrentWarning() {
+    const entry = selectedEntry();
+    const problem = selected && (!entry || !entry.usable);
+    currentWarning.hidden = !problem;
+    if (problem) {
+      currentWarning.textContent = entry
+        ? t('template.currentNotUsable', { name: selected.name, language: selected.language, status: templateStatusText(entry) })
+        : t('template.currentMissing', { name: selected.name, language: selected.language });
+    }
+  }
+
+  /** Picks a template: name and language, and one parameter row per placeholder. */
+  function pick(entry) {
+    selected = { name: entry.name, language: entry.language };
+    fitParams(entry.body_parameter_count);
+    clearErrors('template');
+    renderParams();
+    renderCurrentWarning();
+  }
+
+  function fitParams(count) {
+    while (params.length > count) params.pop();
+    while (params.length < count) params.push({ type: 'text', text: '' });
+  }
+
+  function setCatalogue(answer) {
+    catalogue = answer.items || [];
+    accounts = answer.accounts || [];
+    renderRefreshed();
+    renderOptions();
+    renderParams();
+  }
+
   function renderParams() {
     clear(paramList);
     for (const key of [...slots.keys()]) if (key.startsWith('whatsapp_template.parameters[')) slots.delete(key);
+    paramsFieldset.hidden = !selected;
+    const entry = selectedEntry();
+    if (!selected) return;
+    paramsCount.textContent = params.length
+      ? t('template.parametersCount', { n: params.length })
+      : t('template.noParametersNeeded');
     params.forEach((param, i) => {
       const placeholder = `{{${i + 1}}}`;
       const typeId = `f-param-${i}-type`;
@@ -225,27 +377,91 @@ export async function renderForm(root, app, id) {
       typeSelect.addEventListener('change', () => {
         param.type = typeSelect.value;
         textWrap.hidden = param.type !== 'text';
+        renderPreview();
       });
-      textInput.addEventListener('input', () => { param.text = textInput.value; });
+      textInput.addEventListener('input', () => { param.text = textInput.value; renderPreview(); });
       const slot = errorSlot(`whatsapp_template.parameters[${i}]`, textInput, 'template');
       paramList.append(h('li', { class: 'param', role: 'group', 'aria-label': t('template.parameter', { placeholder }) },
         h('span', { class: 'placeholder', 'aria-hidden': 'true' }, placeholder),
         h('div', { class: 'field inline' }, h('label', { for: typeId }, t('template.paramType', { placeholder })), typeSelect),
         textWrap,
-        h('button', {
-          type: 'button', class: 'button secondary small',
-          onclick: () => { params.splice(i, 1); renderParams(); addParam.focus(); },
-        }, t('template.removeParameter'), h('span', { class: 'sr-only' }, ` ${placeholder}`)),
         slot));
     });
-    addParam.disabled = params.length >= MAX_PARAMETERS;
+    renderPreview(entry);
   }
-  addParam.addEventListener('click', () => {
-    params.push({ type: 'text', text: '' });
-    renderParams();
-    document.getElementById(`f-param-${params.length - 1}-text`)?.focus();
+
+  /** The template's text with the parameters as they are filled in. */
+  function renderPreview(entry = selectedEntry()) {
+    if (!entry?.body_text) {
+      clear(previewBox);
+      return;
+    }
+    const values = {};
+    params.forEach((p, i) => {
+      values[i + 1] = p.type === 'profile_name' ? t('template.previewProfile') : p.text.trim();
+    });
+    clear(previewBox, h('p', { class: 'examples-title' }, t('template.preview')),
+      h('p', { class: 'prewrap' }, bodyPreview(h, entry.body_text, values)));
+  }
+
+  function showPickerAlert(text) {
+    pickerAlert.textContent = text;
+    pickerAlert.hidden = !text;
+  }
+
+  /** A refused refresh or create (409: no business account, token rejected, …) in words. */
+  function templateProblem(error) {
+    if (error instanceof ApiError && error.type) {
+      const known = t(`templatesError.${error.type}`, {}, null);
+      if (known) return known;
+    }
+    return app.describeError(error);
+  }
+
+  refreshButton.addEventListener('click', async () => {
+    refreshButton.disabled = true;
+    refreshButton.setAttribute('aria-busy', 'true');
+    showPickerAlert('');
+    pickerNotice.textContent = t('template.refreshing');
+    try {
+      const answer = await api.refreshTemplates();
+      if (!app.isCurrent(root)) return;
+      setCatalogue(answer);
+      pickerNotice.textContent = t('template.refreshed', { n: answer.items.length });
+    } catch (error) {
+      pickerNotice.textContent = '';
+      showPickerAlert(templateProblem(error));
+    } finally {
+      refreshButton.disabled = false;
+      refreshButton.removeAttribute('aria-busy');
+    }
   });
+  searchInput.addEventListener('input', renderOptions);
+  // Enter in the search box must not move the form to the next step.
+  searchInput.addEventListener('keydown', (event) => { if (event.key === 'Enter') event.preventDefault(); });
+
+  // An unchanged template keeps its parameters; a usable one is fitted to its placeholders.
+  if (selected && selectedEntry()?.usable) fitParams(selectedEntry().body_parameter_count);
+  if (catalogueFailed) showPickerAlert(templateProblem(catalogueFailed));
+  renderRefreshed();
+  renderOptions();
   renderParams();
+
+  // ---- creating a template (a dialog reachable from the picker) ----------------------------
+  const creator = templateCreator({
+    accounts: () => accounts,
+    languages: () => catalogue.map((e) => e.language),
+    problem: templateProblem,
+    onCreated(entry) {
+      catalogue = [...catalogue.filter((e) => !(sameTemplate(e, entry) && e.waba_id === entry.waba_id)), entry];
+      renderOptions();
+      showPickerAlert('');
+      pickerNotice.textContent = t('template.submitted', { name: entry.name, language: entry.language });
+      createButton.focus();
+    },
+    onClose() { createButton.focus(); },
+  });
+  createButton.addEventListener('click', () => creator.open());
 
   // ---- step 6: review (built when shown) ---------------------------------------------------
   const reviewBody = h('div', { id: 'review' });
@@ -352,7 +568,8 @@ export async function renderForm(root, app, id) {
     h('div', { class: 'page-head' },
       h('h1', { id: 'page-title', tabindex: '-1' }, editing ? t('form.editTitle', { name: current.name }) : t('form.createTitle'))),
     nav,
-    form);
+    form,
+    creator.dialog);
 
   backButton.addEventListener('click', () => {
     const index = STEPS.indexOf(step);
@@ -411,6 +628,7 @@ export async function renderForm(root, app, id) {
       slot.error.hidden = true;
       slot.error.textContent = '';
       slot.input?.removeAttribute('aria-invalid');
+      slot.clear?.();
     }
     if (!onlyStep) {
       summary.hidden = true;
@@ -447,8 +665,7 @@ export async function renderForm(root, app, id) {
       need(!customText.input.value.trim(), 'message.text', t('check.required', { field: t('message.customText') }));
       need(charCount(customText.input.value.trim()) > LIMITS.text, 'message.text', t('check.tooLong', { max: LIMITS.text }));
     } else if (key === 'template' && useTemplate.checked) {
-      need(!templateName.input.value.trim(), 'whatsapp_template.name', t('check.required', { field: t('template.name') }));
-      need(!templateLanguage.input.value.trim(), 'whatsapp_template.language', t('check.required', { field: t('template.language') }));
+      need(!selected, 'whatsapp_template.name', t('check.pickTemplate'));
       params.forEach((p, i) => need(p.type === 'text' && !p.text.trim(), `whatsapp_template.parameters[${i}].text`,
         t('check.required', { field: t('template.paramValue', { placeholder: `{{${i + 1}}}` }) })));
     }
@@ -487,21 +704,15 @@ export async function renderForm(root, app, id) {
     const step = stepOfField(field);
     const slot = slotFor(field);
     const input = slot?.input;
-    const label = input?.labels?.[0]?.textContent
+    const label = slot?.label || input?.labels?.[0]?.textContent
       || (field.startsWith('color') ? t('field.color') : '')
       || (field.startsWith('delay') ? t('field.delay') : '')
       || (field.startsWith('message') ? t('field.message') : '');
     return label || t(`step.${step}`);
   }
 
-  function apiMessage(error) {
-    // The API's messages are English; in other languages the rule's translation is used.
-    if (currentLanguage() !== 'en') {
-      const translated = t(`rule.${error.rule}`, {}, null);
-      if (translated) return translated;
-    }
-    return error.message || t(`rule.${error.rule}`);
-  }
+  // The API's messages are English; in other languages the rule's translation is used.
+  const apiMessage = ruleMessage;
 
   // ---- review ------------------------------------------------------------------------------
   function collect() {
@@ -513,8 +724,8 @@ export async function renderForm(root, app, id) {
       stop_trigger: stopTrigger.input.value.trim(),
       message: messageCustom.checked ? { mode: 'custom', text: customText.input.value.trim() } : { mode: 'ai' },
       whatsapp_template: useTemplate.checked ? {
-        name: templateName.input.value.trim(),
-        language: templateLanguage.input.value.trim(),
+        name: selected?.name || '',
+        language: selected?.language || '',
         parameters: params.map((p) => (p.type === 'text' ? { type: 'text', text: p.text.trim() } : { type: 'profile_name' })),
       } : null,
     };
@@ -549,7 +760,9 @@ export async function renderForm(root, app, id) {
       body.message.text ? t('review.messageCustom') : t('review.messageMissing'), 'message');
 
     const tpl = body.whatsapp_template;
+    const entry = tpl ? selectedEntry() : null;
     if (tpl && (!tpl.name || !tpl.language)) add('missing', t('review.templateIfNeeded'), t('review.templateIncomplete'), 'template');
+    else if (tpl && !entry?.usable) add('check', t('review.templateIfNeeded'), t('review.templateNotUsable', { name: tpl.name, language: tpl.language }), 'template');
     else if (tpl) add('ok', t('review.templateIfNeeded'), t('review.templateSet', { name: tpl.name, language: tpl.language }), 'template');
     else if (past) add('check', t('review.templateIfNeeded'), t('review.templateNeeded'), 'template');
     else add('ok', t('review.templateIfNeeded'), t('review.templateNotNeeded'), 'template');
@@ -587,7 +800,10 @@ export async function renderForm(root, app, id) {
           ? h('span', {}, h('code', {}, tpl.name || '–'), ` (${tpl.language || '–'})`,
             tpl.parameters.length ? h('span', { class: 'block' }, tpl.parameters.map((p, i) =>
               `{{${i + 1}}} = ${p.type === 'text' ? p.text : t('template.paramProfile')}`).join(', ')) : null)
-          : t('template.none'), 'template')));
+          : t('template.none'), 'template'),
+        row(t('cost.label'), h('span', { id: 'review-cost' }, costText(tpl
+          ? { billed_sends: 'whatsapp_template_sends', template_category: selectedEntry()?.category || null }
+          : { billed_sends: 'none' })), 'template')));
   }
 
   async function save() {
@@ -609,7 +825,7 @@ export async function renderForm(root, app, id) {
         ? await api.replaceFollowUp(id, body, current.revision)
         : await api.createFollowUp(body);
       app.flash(t(editing ? 'notice.saved' : 'notice.created', { name: saved.name }),
-        (saved.warnings || []).map((w) => t('warning.clamped', { platform: platformName(w.platform) })));
+        (saved.warnings || []).map((w) => warningText(w, saved)));
       app.go(`#/f/${encodeURIComponent(saved.id)}`);
     } catch (error) {
       nextButton.disabled = false;
@@ -640,4 +856,251 @@ export async function renderForm(root, app, id) {
 
   syncVisibility();
   goTo('basics', false);
+}
+
+/** An API field error's message: the API's (English) words, else the rule's translation. */
+function ruleMessage(error) {
+  if (currentLanguage() !== 'en') {
+    const translated = t(`rule.${error.rule}`, {}, null);
+    if (translated) return translated;
+  }
+  return error.message || t(`rule.${error.rule}`);
+}
+
+/** The value found most often (the first of equals), or undefined. */
+function mostCommon(values) {
+  const counts = new Map();
+  for (const v of values) counts.set(v, (counts.get(v) || 0) + 1);
+  let best;
+  for (const [v, n] of counts) if (best === undefined || n > counts.get(best)) best = v;
+  return best;
+}
+
+const TEMPLATE_LANGUAGES = ['en_US', 'en_GB', 'de', 'es', 'es_MX', 'fr', 'it', 'pt_BR', 'nl', 'pl', 'tr'];
+const TEMPLATE_LIMITS = { body: 1024, footer: 60, name: 512 };
+
+/**
+ * The "Create template" dialog: name, language, category, body text with one example per
+ * placeholder (found as it is typed), optional footer. It submits to Meta's review through
+ * the API; the API's 422 errors appear at their fields.
+ */
+function templateCreator({ accounts, languages, problem, onCreated, onClose }) {
+  const slots = new Map(); // API field -> {error, input}
+  const slot = (key, input) => {
+    const error = h('p', { class: 'field-error', id: uid('err'), hidden: true });
+    slots.set(key, { error, input });
+    if (input) {
+      const describedBy = input.getAttribute('aria-describedby');
+      input.setAttribute('aria-describedby', describedBy ? `${describedBy} ${error.id}` : error.id);
+    }
+    return error;
+  };
+  const field = (id, label, input, hintText, extra = []) => {
+    const hintEl = hintText ? h('p', { class: 'hint', id: uid('hint') }, hintText) : null;
+    const describedBy = input.getAttribute('aria-describedby');
+    if (hintEl) input.setAttribute('aria-describedby', describedBy ? `${hintEl.id} ${describedBy}` : hintEl.id);
+    return h('div', { class: 'field' }, h('label', { for: id }, label), hintEl, input, extra);
+  };
+  const counter = (input, max) => {
+    const el = h('p', { class: 'counter', id: uid('count') });
+    const update = () => {
+      const n = charCount(input.value);
+      el.textContent = t('form.counter', { n, max });
+      el.classList.toggle('over', n > max);
+    };
+    input.addEventListener('input', update);
+    update();
+    const describedBy = input.getAttribute('aria-describedby');
+    input.setAttribute('aria-describedby', describedBy ? `${describedBy} ${el.id}` : el.id);
+    return el;
+  };
+
+  const languageListId = uid('languages');
+  const nameInput = h('input', { type: 'text', id: 't-new-name', name: 'template-name', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'none', required: true });
+  const languageInput = h('input', { type: 'text', id: 't-new-language', name: 'template-language', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'none', list: languageListId, required: true });
+  const languageList = h('datalist', { id: languageListId });
+  const categoryUtility = h('input', { type: 'radio', name: 'template-category', value: 'UTILITY', id: 't-new-category-utility', checked: true });
+  const categoryMarketing = h('input', { type: 'radio', name: 'template-category', value: 'MARKETING', id: 't-new-category-marketing' });
+  const categoryLegend = uid('legend');
+  const bodyInput = h('textarea', { id: 't-new-body', name: 'template-body', rows: 4, required: true });
+  const insertButton = h('button', { type: 'button', class: 'button secondary small', id: 't-new-insert' });
+  const exampleList = h('ol', { class: 'template-examples', id: 't-new-examples' });
+  const examplesLegend = uid('legend');
+  const noExamples = h('p', { class: 'muted', id: 't-new-no-examples' }, t('template.noExamples'));
+  const footerInput = h('input', { type: 'text', id: 't-new-footer', name: 'template-footer', autocomplete: 'off' });
+  const accountSelect = h('select', { id: 't-new-account', name: 'template-account' });
+  const accountField = field(accountSelect.id, t('template.account'), accountSelect, null, [slot('waba_id', accountSelect)]);
+  const summary = h('div', { class: 'error-summary', id: 't-new-errors', tabindex: '-1', hidden: true, role: 'alert' });
+  const submit = h('button', { type: 'submit', class: 'button primary', id: 't-new-submit' }, t('template.submit'));
+  const cancel = h('button', { type: 'button', class: 'button secondary', id: 't-new-cancel' }, t('form.cancel'));
+
+  const examplesField = h('fieldset', { class: 'field', 'aria-labelledby': examplesLegend },
+    h('legend', { id: examplesLegend }, t('template.examples')),
+    h('p', { class: 'hint' }, t('template.examplesHint')),
+    noExamples, exampleList);
+  examplesField.append(slot('body.examples', bodyInput));
+
+  const titleId = 't-new-title';
+  const form = h('form', { novalidate: true, class: 'template-create', id: 'template-create-form' },
+    summary,
+    h('p', { class: 'hint', id: 't-new-intro' }, t('template.createIntro')),
+    accountField,
+    field(nameInput.id, t('template.newName'), nameInput, t('template.newNameHint'), [slot('name', nameInput)]),
+    field(languageInput.id, t('template.newLanguage'), languageInput, t('template.languageHint'), [languageList, slot('language', languageInput)]),
+    h('fieldset', { class: 'field', 'aria-labelledby': categoryLegend },
+      h('legend', { id: categoryLegend }, t('template.newCategory')),
+      h('div', { class: 'choice' }, categoryUtility,
+        h('label', { for: categoryUtility.id }, t('templateCategory.UTILITY'), h('span', { class: 'hint block' }, t('template.categoryUtilityHint')))),
+      h('div', { class: 'choice' }, categoryMarketing,
+        h('label', { for: categoryMarketing.id }, t('templateCategory.MARKETING'), h('span', { class: 'hint block' }, t('template.categoryMarketingHint')))),
+      slot('category', categoryUtility)),
+    field(bodyInput.id, t('template.newBody'), bodyInput, t('template.newBodyHint'),
+      [counter(bodyInput, TEMPLATE_LIMITS.body), h('p', { class: 'insert' }, insertButton), slot('body.text', bodyInput)]),
+    examplesField,
+    field(footerInput.id, t('template.newFooter'), footerInput, t('template.newFooterHint'),
+      [counter(footerInput, TEMPLATE_LIMITS.footer), slot('footer.text', footerInput)]),
+    h('div', { class: 'form-actions' }, cancel, submit));
+  const dialog = h('dialog', { class: 'dialog wide', 'aria-labelledby': titleId, id: 'template-create' },
+    h('h2', { id: titleId }, t('template.createTitle')), form);
+
+  // One example field per placeholder of the text, kept as the text changes.
+  const examples = new Map(); // placeholder number -> value
+  let numbers = [];
+  function renderExamples() {
+    const found = placeholderNumbers(bodyInput.value);
+    const next = (found.length ? Math.max(...found) : 0) + 1;
+    clear(insertButton, t('template.insertPlaceholder', { placeholder: `{{${next}}}` }));
+    insertButton.dataset.next = String(next);
+    if (found.join(',') === numbers.join(',')) return;
+    numbers = found;
+    for (const key of [...slots.keys()]) if (key.startsWith('body.examples[')) slots.delete(key);
+    noExamples.hidden = numbers.length > 0;
+    clear(exampleList, numbers.map((n, i) => {
+      const placeholder = `{{${n}}}`;
+      const input = h('input', { type: 'text', id: `t-new-example-${i}`, 'data-placeholder': n, autocomplete: 'off', value: examples.get(n) || '' });
+      input.addEventListener('input', () => examples.set(n, input.value));
+      return h('li', { class: 'field' },
+        h('label', { for: input.id }, t('template.example', { placeholder })), input,
+        slot(`body.examples[${i}]`, input));
+    }));
+  }
+  bodyInput.addEventListener('input', renderExamples);
+  insertButton.addEventListener('click', () => {
+    const text = `{{${insertButton.dataset.next}}}`;
+    const { selectionStart: start, selectionEnd: end, value } = bodyInput;
+    bodyInput.value = value.slice(0, start) + text + value.slice(end);
+    bodyInput.dispatchEvent(new Event('input'));
+    bodyInput.focus();
+    bodyInput.setSelectionRange(start + text.length, start + text.length);
+  });
+
+  function clearErrors() {
+    for (const s of slots.values()) {
+      s.error.hidden = true;
+      s.error.textContent = '';
+      s.input?.removeAttribute('aria-invalid');
+    }
+    summary.hidden = true;
+    clear(summary);
+  }
+
+  /** The slot of an API field: `body.examples[1]`, `footer` → `footer.text`, …; else none. */
+  function slotFor(fieldPath) {
+    if (slots.has(fieldPath)) return slots.get(fieldPath);
+    const aliases = { body: 'body.text', footer: 'footer.text' };
+    if (aliases[fieldPath]) return slots.get(aliases[fieldPath]);
+    if (fieldPath.startsWith('body.examples')) return slots.get('body.examples');
+    return null;
+  }
+
+  function showErrors(title, errors) {
+    const general = [];
+    for (const e of errors) {
+      const s = slotFor(e.field || '');
+      if (s) {
+        s.error.textContent = s.error.textContent ? `${s.error.textContent} ${e.message}` : e.message;
+        s.error.hidden = false;
+        s.input?.setAttribute('aria-invalid', 'true');
+      } else {
+        general.push(e);
+      }
+    }
+    clear(summary, h('h3', {}, title));
+    if (errors.length) {
+      summary.append(h('ul', {}, errors.map((e) => {
+        const s = slotFor(e.field || '');
+        const label = s?.input?.labels?.[0]?.textContent;
+        return h('li', { class: s ? '' : 'general-error' }, s
+          ? h('button', { type: 'button', class: 'link', onclick: () => s.input.focus() }, label ? `${label}: ${e.message}` : e.message)
+          : e.message);
+      })));
+    }
+    summary.dataset.general = String(general.length);
+    summary.hidden = false;
+    focus(summary);
+  }
+
+  function body() {
+    const request = {
+      name: nameInput.value.trim(),
+      language: languageInput.value.trim(),
+      category: categoryMarketing.checked ? 'MARKETING' : 'UTILITY',
+      body: { text: bodyInput.value, examples: numbers.map((n) => (examples.get(n) || '').trim()) },
+    };
+    if (footerInput.value.trim()) request.footer = { text: footerInput.value.trim() };
+    if (!accountField.hidden) request.waba_id = accountSelect.value;
+    return request;
+  }
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearErrors();
+    submit.disabled = true;
+    submit.setAttribute('aria-busy', 'true');
+    try {
+      const created = await api.createTemplate(body());
+      reset();
+      dialog.close();
+      onCreated(created);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 422 && error.fieldErrors.length) {
+        showErrors(error.type === 'template-rejected' ? t('template.rejectedByMeta') : t('form.problemsTitle', { n: error.fieldErrors.length }),
+          error.fieldErrors.map((e) => ({ field: e.field, message: ruleMessage(e) })));
+      } else {
+        showErrors(problem(error), []);
+      }
+    } finally {
+      submit.disabled = false;
+      submit.removeAttribute('aria-busy');
+    }
+  });
+  cancel.addEventListener('click', () => dialog.close());
+  dialog.addEventListener('close', () => onClose());
+
+  /** Empty again for the next template (after one was submitted). */
+  function reset() {
+    for (const input of [nameInput, bodyInput, footerInput]) {
+      input.value = '';
+      input.dispatchEvent(new Event('input'));
+    }
+    categoryUtility.checked = true;
+    examples.clear();
+    renderExamples();
+  }
+
+  function open() {
+    const known = accounts();
+    accountField.hidden = known.length < 2;
+    clear(accountSelect, known.map((a) => h('option', { value: a.waba_id }, a.waba_id)));
+    const codes = [...new Set([...languages(), ...TEMPLATE_LANGUAGES])];
+    clear(languageList, codes.map((code) => h('option', { value: code })));
+    if (!languageInput.value) languageInput.value = mostCommon(languages()) || 'en_US';
+    clearErrors();
+    renderExamples();
+    dialog.showModal();
+    nameInput.focus();
+  }
+
+  renderExamples();
+  return { dialog, open };
 }

@@ -2,7 +2,10 @@
 import { h, clear, uid } from './dom.js';
 import { api, ApiError } from './api.js';
 import { t } from './i18n.js';
-import { COLORS, colorChip, colorName, delayText, duration, platformName, templateName } from './format.js';
+import {
+  COLORS, colorChip, colorName, delayText, duration, platformName, templateName, warningText,
+  templateWarnings,
+} from './format.js';
 
 // Filters survive navigating away and back within the tab.
 const filter = { color: '', active: '' };
@@ -105,7 +108,9 @@ export async function renderList(root, app) {
         item.whatsapp_template
           ? h('div', {}, h('dt', {}, t('field.template')),
             h('dd', {}, templateName(h, item.whatsapp_template.name), ` (${item.whatsapp_template.language})`))
-          : null));
+          : null),
+      templateWarnings(item).map((w) => h('p', { class: 'card-warning', 'data-code': w.code },
+        h('span', { 'aria-hidden': 'true' }, '⚠ '), warningText(w, item))));
   }
 
   let latest = 0;
