@@ -10,7 +10,8 @@ use followup_domain::{
     CancelReason, CatalogueEntry, ChatbotId, Conversation, ConversationId, DropReason,
     FollowUpConfig, FollowUpDraft, FollowUpFilter, FollowUpId, LogEntry, LogEvent,
     MAX_ACTIVE_FOLLOW_UPS, MessageTemplate, ParameterFormat, PlannedSend, Platform, Secret,
-    SkipReason, TemplateCategory, TemplateStatus, TemplateStatusChange, Timestamp,
+    SkipReason, TemplateCategory, TemplateCategoryChange, TemplateStatus, TemplateStatusChange,
+    Timestamp,
 };
 use followup_ports::{
     CatalogueAccount, Claim, Delivery, DeliveryStatus, DeliveryUpdate, FollowUpStats,
@@ -2215,6 +2216,64 @@ fn status_change(
     }
 }
 
+pub async fn when_a_category_change_arrives_then_it_applies_unless_refreshed_later(
+    store: Arc<dyn Store>,
+) {
+    let (name, language) = ("appointment_reminder", "en_US");
+    let original = template("111", name, language);
+    replace(&*store, "clinic", "111", vec![original.clone()], 10_000).await;
+    let change = |category, at_ms| TemplateCategoryChange {
+        waba_id: "111".to_owned(),
+        name: name.to_owned(),
+        language: language.to_owned(),
+        category,
+        at: Timestamp::from_millis(at_ms),
+    };
+
+    assert!(
+        store
+            .record_template_category(&change(TemplateCategory::Marketing, 20_000))
+            .await
+            .expect("newer change")
+    );
+    let marketing = MessageTemplate {
+        category: Some(TemplateCategory::Marketing),
+        ..original.clone()
+    };
+    assert_eq!(
+        templates_of(&*store, "clinic").await,
+        [at(&marketing, 10_000)],
+        "the category changes; the status and its time stay"
+    );
+
+    // Refreshed at 30 s (Meta's list is the truth then): a change from before is refused.
+    replace(&*store, "clinic", "111", vec![marketing.clone()], 30_000).await;
+    assert!(
+        !store
+            .record_template_category(&change(TemplateCategory::Utility, 25_000))
+            .await
+            .expect("older change")
+    );
+    assert_eq!(
+        templates_of(&*store, "clinic").await,
+        [at(&marketing, 30_000)]
+    );
+
+    let mut unknown = change(TemplateCategory::Utility, 40_000);
+    unknown.name = "no_such_template".to_owned();
+    assert!(
+        !store
+            .record_template_category(&unknown)
+            .await
+            .expect("unknown template")
+    );
+    assert_eq!(
+        templates_of(&*store, "clinic").await.len(),
+        1,
+        "a category change never creates a template"
+    );
+}
+
 pub async fn when_a_status_change_arrives_then_it_applies_only_if_not_older(store: Arc<dyn Store>) {
     let (name, language) = ("appointment_reminder", "en_US");
     let original = template("111", name, language);
@@ -2553,6 +2612,7 @@ macro_rules! store_contract_tests {
             when_a_catalogue_is_replaced_then_only_the_listed_templates_remain,
             when_another_chatbot_did_not_link_the_account_then_it_sees_no_templates,
             when_a_status_change_arrives_then_it_applies_only_if_not_older,
+            when_a_category_change_arrives_then_it_applies_unless_refreshed_later,
             when_a_template_is_put_then_it_joins_the_catalogue_and_links_the_chatbot,
             when_an_integration_has_a_business_account_then_it_is_kept,
             when_a_catalogue_has_more_than_100_templates_then_all_are_listed,

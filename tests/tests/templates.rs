@@ -847,3 +847,33 @@ async fn when_meta_paused_the_template_before_the_catalogue_heard_then_the_send_
     s.engine.fire_due().await;
     assert_eq!(s.graph.requests().len(), 1);
 }
+
+#[tokio::test]
+async fn when_meta_recategorises_a_template_then_its_billing_and_the_follow_ups_cost_follow() {
+    let s = Scenario::start().await;
+    let (status, saved) = s.create_follow_up(&reminder(30, two_parameters())).await;
+    assert_eq!(status, StatusCode::CREATED, "{saved}");
+    assert_eq!(saved["cost"]["template_category"], "UTILITY");
+    let path = format!(
+        "/v1/chatbots/clinic/follow-ups/{}",
+        saved["id"].as_str().expect("id")
+    );
+    let body = serde_json::to_vec(&json!({
+        "object": "whatsapp_business_account",
+        "entry": [{"id": TEST_WABA, "time": T0 + 120, "changes": [{
+            "field": "template_category_update",
+            "value": {"message_template_id": 1_274_983_650_212_345_i64,
+                      "message_template_name": "appointment_reminder",
+                      "message_template_language": "en_US",
+                      "previous_category": "UTILITY", "new_category": "MARKETING"}
+        }]}]
+    }))
+    .expect("json");
+    let (status, _) = s.engine.post_webhook(&body, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let template = s.template("appointment_reminder", "en_US").await;
+    assert_eq!(template["category"], "MARKETING");
+    assert_eq!(template["billing"], "always");
+    let (_, shown) = s.api(Method::GET, &path, None).await;
+    assert_eq!(shown["cost"]["template_category"], "MARKETING");
+}

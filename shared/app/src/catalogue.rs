@@ -10,8 +10,9 @@ use std::collections::BTreeSet;
 
 use followup_domain::template::{check_against_catalogue, sendable_now};
 use followup_domain::{
-    CatalogueEntry, ChatbotId, MessageTemplate, NewMessageTemplate, Platform, TemplateProblem,
-    TemplateStatusChange, ValidationErrors, WhatsAppTemplate,
+    CatalogueEntry, ChatbotId, MessageTemplate, NewMessageTemplate, Platform,
+    TemplateCategoryChange, TemplateProblem, TemplateStatusChange, ValidationErrors,
+    WhatsAppTemplate,
 };
 use followup_ports::{CatalogueAccount, DirectoryError, Integration, StoreError};
 
@@ -260,6 +261,23 @@ impl Services {
             reason = change.reason.as_deref().unwrap_or(""),
             applied,
             "template status update"
+        );
+        Ok(applied)
+    }
+
+    /// A completed `template_category_update`: what the template's sends cost changed.
+    pub(crate) async fn template_category(
+        &self,
+        change: &TemplateCategoryChange,
+    ) -> Result<bool, StoreError> {
+        let applied = self.store.record_template_category(change).await?;
+        tracing::info!(
+            waba = %change.waba_id,
+            template = %change.name,
+            language = %change.language,
+            category = %change.category,
+            applied,
+            "template category update"
         );
         Ok(applied)
     }

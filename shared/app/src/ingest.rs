@@ -23,7 +23,7 @@ pub struct IngestSummary {
     pub echoes: usize,
     /// WhatsApp statuses that moved one of our deliveries forward.
     pub statuses: usize,
-    /// Template status updates that changed the catalogue.
+    /// Template status and category updates that changed the catalogue.
     pub template_statuses: usize,
     /// Receipts, unreacts, template updates, errors and other events that change nothing.
     pub ignored: usize,
@@ -61,6 +61,13 @@ impl Services {
                 InboundEvent::BusinessEcho(echo) => self.business_echo(echo, &mut summary).await?,
                 InboundEvent::DeliveryStatus(status) => {
                     self.delivery_status(status, &mut summary).await?
+                }
+                InboundEvent::TemplateCategory(change) => {
+                    if self.template_category(&change).await? {
+                        summary.template_statuses += 1;
+                    } else {
+                        summary.ignored += 1;
+                    }
                 }
                 InboundEvent::TemplateStatus(change) => {
                     if self.template_status(&change).await? {

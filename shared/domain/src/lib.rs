@@ -31,8 +31,8 @@ pub use send::{
     pre_check,
 };
 pub use template::{
-    Billing, CatalogueEntry, MessageTemplate, ParameterFormat, TemplateCategory, TemplateProblem,
-    TemplateStatus, TemplateStatusChange,
+    Billing, CatalogueEntry, MessageTemplate, ParameterFormat, TemplateCategory,
+    TemplateCategoryChange, TemplateProblem, TemplateStatus, TemplateStatusChange,
 };
 pub use template_request::{NewButton, NewMessageTemplate, NewTemplateDraft};
 pub use time::Timestamp;

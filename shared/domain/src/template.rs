@@ -210,6 +210,18 @@ pub struct TemplateStatusChange {
     pub at: crate::time::Timestamp,
 }
 
+/// A completed category change from the `template_category_update` webhook (Meta
+/// recategorised the template, which changes what its sends cost).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateCategoryChange {
+    pub waba_id: String,
+    pub name: String,
+    pub language: String,
+    pub category: TemplateCategory,
+    /// When Meta reported it (the entry's `time`).
+    pub at: crate::time::Timestamp,
+}
+
 /// What a component of a template looks like, as far as the rules here need it. The Graph
 /// adapter reads Meta's JSON into these.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -5,8 +5,8 @@
 
 use async_trait::async_trait;
 use followup_domain::{
-    CatalogueEntry, ChatbotId, MessageTemplate, ParameterFormat, TemplateCategory, TemplateStatus,
-    TemplateStatusChange, Timestamp,
+    CatalogueEntry, ChatbotId, MessageTemplate, ParameterFormat, TemplateCategory,
+    TemplateCategoryChange, TemplateStatus, TemplateStatusChange, Timestamp,
 };
 use followup_ports::{CatalogueAccount, StoreError, TemplateStore};
 use rusqlite::{Connection, Row, TransactionBehavior, params};
@@ -219,6 +219,30 @@ impl TemplateStore for SqliteStore {
                         change.language,
                         change.status.as_str(),
                         change.reason,
+                        change.at.as_millis(),
+                    ],
+                )
+                .map_err(unavailable)?;
+            Ok(changed > 0)
+        })
+        .await
+    }
+
+    async fn record_template_category(
+        &self,
+        change: &TemplateCategoryChange,
+    ) -> Result<bool, StoreError> {
+        let change = change.clone();
+        self.with_conn(move |conn| {
+            let changed = conn
+                .execute(
+                    "UPDATE message_templates SET category = ?4
+                     WHERE waba_id = ?1 AND name = ?2 AND language = ?3 AND status_at <= ?5",
+                    params![
+                        change.waba_id,
+                        change.name,
+                        change.language,
+                        change.category.as_str(),
                         change.at.as_millis(),
                     ],
                 )

@@ -32,6 +32,8 @@ pub enum InboundEvent {
     DeliveryStatus(DeliveryStatus),
     /// A WhatsApp template's review state changed (`message_template_status_update`).
     TemplateStatus(followup_domain::TemplateStatusChange),
+    /// Meta recategorised a WhatsApp template (`template_category_update`, completed).
+    TemplateCategory(followup_domain::TemplateCategoryChange),
     /// Known but not an interaction and not needed (reads, deliveries, unreacts,
     /// webhook-level errors, ...).
     Ignored {

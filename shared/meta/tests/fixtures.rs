@@ -1,7 +1,10 @@
 //! Every Meta webhook fixture in `tests/fixtures/meta`, parsed into the exact events the
 //! service acts on. The fixtures' README says what each one is and why.
 
-use followup_domain::{Platform, TemplateStatus, TemplateStatusChange, Timestamp};
+use followup_domain::{
+    Platform, TemplateCategory, TemplateCategoryChange, TemplateStatus, TemplateStatusChange,
+    Timestamp,
+};
 use followup_meta::{
     BusinessEcho, CustomerMessage, DeliveryStatus, IgnoreReason, InboundEvent, MessageKind,
     ParseError, StatusKind, parse_webhook, sign, verify_signature,
@@ -422,6 +425,40 @@ fn when_template_is_paused_then_other_info_title_is_the_reason() {
             reason: Some("FIRST_PAUSE".into()),
             at: Timestamp::from_secs(1_763_975_500),
         }),]
+    );
+}
+
+#[test]
+fn when_meta_recategorised_a_template_then_its_new_category_applies() {
+    assert_eq!(
+        events("whatsapp-template-category-update.json"),
+        [InboundEvent::TemplateCategory(TemplateCategoryChange {
+            waba_id: "102290129340398".into(),
+            name: "appointment_reminder_followup".into(),
+            language: "en_US".into(),
+            category: TemplateCategory::Marketing,
+            at: Timestamp::from_secs(1_763_979_100),
+        })]
+    );
+}
+
+#[test]
+fn when_a_category_change_is_only_announced_then_nothing_changes_yet() {
+    let impending = br#"{"object":"whatsapp_business_account","entry":[{"id":"1","time":1763975500,
+        "changes":[{"field":"template_category_update","value":{"message_template_id":1,
+        "message_template_name":"x","message_template_language":"en_US",
+        "correct_category":"MARKETING","new_category":"UTILITY",
+        "category_update_timestamp":1764579900}}]}]}"#;
+    let events = parse_webhook(impending).expect("envelope");
+    assert!(
+        matches!(
+            events.as_slice(),
+            [InboundEvent::Ignored {
+                reason: IgnoreReason::UnsupportedField(_),
+                ..
+            }]
+        ),
+        "{events:?}"
     );
 }
 

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use followup_domain::{
     CatalogueEntry, ChatbotId, FieldError, MessageTemplate, NewMessageTemplate, Secret,
-    TemplateCategory, TemplateStatus, TemplateStatusChange, Timestamp,
+    TemplateCategory, TemplateCategoryChange, TemplateStatus, TemplateStatusChange, Timestamp,
 };
 
 use crate::store::StoreError;
@@ -60,6 +60,14 @@ pub trait TemplateStore: Send + Sync {
     async fn record_template_status(
         &self,
         change: &TemplateStatusChange,
+    ) -> Result<bool, StoreError>;
+
+    /// Sets the category of the template of that account, name and language, unless the
+    /// entry was refreshed or its status set later than `change.at` (the status time is
+    /// not moved). False when nothing changed.
+    async fn record_template_category(
+        &self,
+        change: &TemplateCategoryChange,
     ) -> Result<bool, StoreError>;
 }
 

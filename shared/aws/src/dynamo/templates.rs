@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
 use followup_domain::{
-    CatalogueEntry, ChatbotId, MessageTemplate, ParameterFormat, TemplateCategory, TemplateStatus,
-    TemplateStatusChange, Timestamp,
+    CatalogueEntry, ChatbotId, MessageTemplate, ParameterFormat, TemplateCategory,
+    TemplateCategoryChange, TemplateStatus, TemplateStatusChange, Timestamp,
 };
 use followup_ports::{CatalogueAccount, StoreError, TemplateStore};
 
@@ -292,6 +292,25 @@ impl TemplateStore for DynamoStore {
         match self.write_retrying(Write::update(key, expr)).await? {
             Written::Done(_) => Ok(true),
             // Unknown template, or a newer status already stored.
+            Written::ConditionFailed(_) => Ok(false),
+            Written::Conflict => Err(contention()),
+        }
+    }
+
+    async fn record_template_category(
+        &self,
+        change: &TemplateCategoryChange,
+    ) -> Result<bool, StoreError> {
+        let mut expr = Expr::default();
+        expr.set(CATEGORY, s(change.category.as_str()));
+        let exists = format!("attribute_exists({})", expr.name(keys::PK));
+        let status_at = expr.name(STATUS_AT);
+        let at = expr.value(n(change.at.as_millis()));
+        expr.require(format!("{exists} AND {status_at} <= {at}"));
+        let key = keys::template(&change.waba_id, &change.name, &change.language);
+        match self.write_retrying(Write::update(key, expr)).await? {
+            Written::Done(_) => Ok(true),
+            // Unknown template, or refreshed after the change.
             Written::ConditionFailed(_) => Ok(false),
             Written::Conflict => Err(contention()),
         }

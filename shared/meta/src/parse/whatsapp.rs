@@ -1,7 +1,10 @@
 //! `object: whatsapp_business_account`: `entry[].changes[]`, each with a `field` and a
 //! `value`; the `messages` field carries `messages[]`, `statuses[]` or `errors[]`.
 
-use followup_domain::{Platform, TemplateStatus, TemplateStatusChange, Timestamp};
+use followup_domain::{
+    Platform, TemplateCategory, TemplateCategoryChange, TemplateStatus, TemplateStatusChange,
+    Timestamp,
+};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -37,6 +40,20 @@ struct TemplateStatusValue<'a> {
     reason: Option<Str<'a>>,
     #[serde(borrow)]
     other_info: Option<OtherInfo<'a>>,
+}
+
+/// `field: template_category_update`. A completed change carries `previous_category`; an
+/// impending one (`correct_category`, `new_category` = the current one) changes nothing yet.
+#[derive(Deserialize)]
+struct TemplateCategoryValue<'a> {
+    #[serde(borrow)]
+    message_template_name: Option<Str<'a>>,
+    #[serde(borrow)]
+    message_template_language: Option<Str<'a>>,
+    #[serde(borrow)]
+    previous_category: Option<Str<'a>>,
+    #[serde(borrow)]
+    new_category: Option<Str<'a>>,
 }
 
 /// Sent with pauses and disables: `title` names why (`FIRST_PAUSE`, …).
@@ -243,6 +260,38 @@ fn template_status(raw: Option<&RawValue>, account: &EntryAccount) -> InboundEve
     })
 }
 
+/// A template's new category (Meta recategorised it), or ignored when it only announces one.
+fn template_category(raw: Option<&RawValue>, account: &EntryAccount) -> InboundEvent {
+    let Some(value) = raw.and_then(lenient::<TemplateCategoryValue<'_>>) else {
+        return malformed();
+    };
+    if value.previous_category.is_none() {
+        // An impending change: the category stays until Meta sends the completed one.
+        return ignored(
+            PLATFORM,
+            IgnoreReason::UnsupportedField("template_category_update (impending)".into()),
+        );
+    }
+    let (Some(waba_id), Some(at), Some(name), Some(language), Some(category)) = (
+        account.waba_id.clone(),
+        account.at,
+        value.message_template_name.and_then(Str::non_empty),
+        value.message_template_language.and_then(Str::non_empty),
+        value
+            .new_category
+            .and_then(|c| TemplateCategory::from_meta(&c)),
+    ) else {
+        return malformed();
+    };
+    InboundEvent::TemplateCategory(TemplateCategoryChange {
+        waba_id,
+        name: name.into_string(),
+        language: language.into_string(),
+        category,
+        at,
+    })
+}
+
 fn change(raw: &RawValue, account: &EntryAccount, events: &mut Vec<InboundEvent>) {
     let Some(change) = lenient::<Change<'_>>(raw) else {
         events.push(malformed());
@@ -252,6 +301,10 @@ fn change(raw: &RawValue, account: &EntryAccount, events: &mut Vec<InboundEvent>
         Some("messages") => {}
         Some("message_template_status_update") => {
             events.push(template_status(change.value, account));
+            return;
+        }
+        Some("template_category_update") => {
+            events.push(template_category(change.value, account));
             return;
         }
         Some(other) => {
