@@ -91,6 +91,25 @@ ENV_REFERENCES = {
     "FOLLOWUP_SCHEDULER_DLQ_ARN": "${SchedulerDlq.Arn}",
 }
 OUTPUTS = ["WebhookUrl", "ApiUrl", "TableName", "DueQueueUrl", "DlqUrl"]
+# Every route of the HTTP API, all of them: "METHOD /path" -> (function, behind the JWT
+# authorizer). The console's static files are GET only and need no JWT (the page asks for a
+# token and sends it to /v1/chatbots/..., where the authorizer checks it). No catch-all
+# ($default, /{proxy+}): it would reach the api function around the authorizer.
+ROUTES = {
+    "GET /v1/webhooks/meta": ("WebhookFunction", False),
+    "POST /v1/webhooks/meta": ("WebhookFunction", False),
+    "ANY /v1/chatbots/{proxy+}": ("ApiFunction", True),
+    "GET /v1/health": ("ApiFunction", False),
+    "GET /v1/openapi.json": ("ApiFunction", False),
+    "GET /console": ("ApiFunction", False),
+    "GET /console/{proxy+}": ("ApiFunction", False),
+}
+CONSOLE_ROUTES = {"GET /console", "GET /console/{proxy+}"}
+# An execute-api ARN as a Lambda permission's SourceArn, canonical: api, stage, method, path.
+EXECUTE_API_ARN = re.compile(
+    r"arn:\$\{AWS::Partition\}:execute-api:\$\{AWS::Region\}:\$\{AWS::AccountId\}:"
+    r"\$\{([A-Za-z0-9]+)\}/([^/]+)/([^/]+)(/.*)?"
+)
 
 # AWS managed policies a generated role may carry (SAM adds them to roles it creates).
 AWS_MANAGED = {
@@ -335,20 +354,21 @@ class Checker:
         self.notes = []
 
     @staticmethod
-    def diff(what: str, a: Any, b: Any) -> list[str]:
+    def diff(what: str, a: Any, b: Any, names: tuple[str, str] = ("SAM", "CDK")) -> list[str]:
         if a == b:
             return []
+        na, nb = names
         if isinstance(a, dict) and isinstance(b, dict):
             out = []
             for k in sorted(set(a) | set(b)):
                 if a.get(k) != b.get(k):
-                    out.append(f"{what}.{k}: SAM={dumps(a.get(k))}  CDK={dumps(b.get(k))}")
+                    out.append(f"{what}.{k}: {na}={dumps(a.get(k))}  {nb}={dumps(b.get(k))}")
             return out
         if isinstance(a, (set, frozenset)) and isinstance(b, (set, frozenset)):
-            out = [f"{what}: only in SAM: {x}" for x in sorted(a - b, key=str)]
-            out += [f"{what}: only in CDK: {x}" for x in sorted(b - a, key=str)]
+            out = [f"{what}: only in {na}: {x}" for x in sorted(a - b, key=str)]
+            out += [f"{what}: only in {nb}: {x}" for x in sorted(b - a, key=str)]
             return out
-        return [f"{what}: SAM={dumps(a)}  CDK={dumps(b)}"]
+        return [f"{what}: {na}={dumps(a)}  {nb}={dumps(b)}"]
 
     # ---- resource kinds
     def kinds(self) -> list[str]:
@@ -537,18 +557,26 @@ class Checker:
         rb, ab = self.cdk.routes()
         out = self.diff("routes", ra, rb)
         out += self.diff("authorizers", aa, ab)
-        want = {
-            "GET /v1/webhooks/meta": ("WebhookFunction", False),
-            "POST /v1/webhooks/meta": ("WebhookFunction", False),
-            "ANY /v1/chatbots/{proxy+}": ("ApiFunction", True),
-            "GET /v1/health": ("ApiFunction", False),
-            "GET /v1/openapi.json": ("ApiFunction", False),
-        }
+        want = ROUTES
         for side, routes, auths in (("SAM", ra, aa), ("CDK", rb, ab)):
             got = {k: (v["function"], v["auth"] != "NONE") for k, v in routes.items()}
             if got != want:
-                out += self.diff(f"{side} routes vs the brief", set(got.items()), set(want.items()))
+                out += self.diff(
+                    f"{side} routes (function, JWT) vs ROUTES", set(got.items()), set(want.items()), (side, "ROUTES")
+                )
             for k, v in routes.items():
+                path = k.split(" ", 1)[-1]
+                if path in ("$default", "/{proxy+}"):  # CDK "$default", SAM "ANY $default"
+                    out.append(f"{side} {k}: a catch-all route reaches {v['function']} around the JWT authorizer")
+                if path.startswith("/v1/chatbots") and not v["auth"].startswith("JWT:"):
+                    out.append(f"{side} {k}: a config route must be behind the JWT authorizer (auth {v['auth']})")
+                if path == "/console" or path.startswith("/console/"):
+                    if k not in CONSOLE_ROUTES:
+                        out.append(f"{side} {k}: the console serves GET /console and GET /console/{{proxy+}} only")
+                    if v["auth"] != "NONE":
+                        out.append(f"{side} {k}: the console's files need no JWT (the page asks for the token), auth {v['auth']}")
+                    if v["function"] != "ApiFunction":
+                        out.append(f"{side} {k}: the console is served by the api function, not {v['function']}")
                 if v["auth"] != "NONE" and not v["auth"].startswith("JWT:"):
                     out.append(f"{side} {k}: authorizer {v['auth']} is not a JWT authorizer")
                 if v["payload"] != "2.0":
@@ -568,21 +596,57 @@ class Checker:
         return self.diff("stages", view(self.sam), view(self.cdk))
 
     def permissions(self) -> list[str]:
-        def view(v: View) -> set:
-            out = set()
-            for p in v.of_type("AWS::Lambda::Permission").values():
-                pr = p["Properties"]
-                src = str(canon(pr.get("SourceArn", "")))
-                api = re.search(r"\$\{([A-Za-z0-9]+)\}/", src)
-                out.add((ref_id(pr.get("FunctionName")), pr.get("Principal"), pr.get("Action"), api.group(1) if api else src))
-            return out
+        """Who may invoke, and how narrowly: each permission is scoped to one route's path
+        (path variables as `*`) of its own function, and each route has one. SAM also scopes
+        the method (`/*/GET/console`), CDK's HttpLambdaIntegration the path only
+        (`/*/*/console`): methods are checked against the routes, not compared."""
 
-        a, b = view(self.sam), view(self.cdk)
+        def norm(path: str) -> str:
+            return re.sub(r"\{[^}/]*\}", "*", path)
+
+        def view(v: View) -> tuple[set, set, list[str]]:
+            who, scopes, problems = set(), set(), []
+            for lid, p in v.of_type("AWS::Lambda::Permission").items():
+                pr = p["Properties"]
+                fn = ref_id(pr.get("FunctionName"))
+                src = str(canon(pr.get("SourceArn", "")))
+                m = EXECUTE_API_ARN.fullmatch(src)
+                api = m.group(1) if m else src
+                who.add((fn, pr.get("Principal"), pr.get("Action"), api))
+                if not m or not m.group(4):
+                    problems.append(f"{v.name} {lid}: {fn} invocable by {src or 'any source'}, not one route")
+                    continue
+                method, path = m.group(3), norm(m.group(4))
+                scopes.add((fn, path))
+                methods = {
+                    k.split(" ", 1)[0]
+                    for k, r in v.routes()[0].items()
+                    if r["function"] == fn and norm(k.split(" ", 1)[-1]) == path
+                }
+                if method != "*" and method not in methods and "ANY" not in methods:
+                    problems.append(f"{v.name} {lid}: {fn} invocable by {method} {path}, routes {sorted(methods)}")
+            return who, scopes, problems
+
+        (a, sa, pa), (b, sb, pb) = view(self.sam), view(self.cdk)
         out = self.diff("invoke permissions (function, principal, action, api)", a, b)
+        out += self.diff("invoke permission scopes (function, path)", sa, sb)
+        out += pa + pb
         for side, s in (("SAM", a), ("CDK", b)):
             for fn, principal, action, api in s:
                 if principal != "apigateway.amazonaws.com" or action != "lambda:InvokeFunction" or api != "HttpApi":
                     out.append(f"{side} unexpected permission {fn} {principal} {action} {api}")
+        for side, v, scopes in (("SAM", self.sam, sa), ("CDK", self.cdk, sb)):
+            routes = {
+                (r["function"], norm(k.split(" ", 1)[-1]))
+                for k, r in v.routes()[0].items()
+                if k.split(" ", 1)[-1] != "$default"  # no path to scope to; the route check refuses it
+            }
+            out += self.diff(
+                f"{side} invoke permission scopes vs routes (function, path)",
+                scopes,
+                routes,
+                (f"{side} permissions", f"{side} routes"),
+            )
         return out
 
     def event_source(self) -> list[str]:
@@ -811,6 +875,37 @@ def self_test(sam_tpl: dict, cdk_tpl: dict, aws_doc: str | None) -> int:
             env = tpl["Resources"][lid]["Properties"]["Environment"]["Variables"]
             env["FOLLOWUP_SCHEDULER_DLQ_ARN"] = {"Fn::GetAtt": ["DueQueue", "Arn"]}
 
+    def console_behind_jwt(tpl: dict) -> None:
+        res = tpl["Resources"]
+        authorizer = next(k for k, r in res.items() if r["Type"] == "AWS::ApiGatewayV2::Authorizer")
+        for r in res.values():
+            if r["Type"] == "AWS::ApiGatewayV2::Route" and r["Properties"]["RouteKey"] == "GET /console/{proxy+}":
+                r["Properties"]["AuthorizationType"] = "JWT"
+                r["Properties"]["AuthorizerId"] = {"Ref": authorizer}
+
+    def console_any_method(tpl: dict) -> None:
+        for r in tpl["Resources"].values():
+            if r["Type"] == "AWS::ApiGatewayV2::Route" and r["Properties"]["RouteKey"] == "GET /console/{proxy+}":
+                r["Properties"]["RouteKey"] = "ANY /console/{proxy+}"
+
+    def catch_all_route(tpl: dict) -> None:
+        res = tpl["Resources"]
+        console = next(
+            r for r in res.values()
+            if r["Type"] == "AWS::ApiGatewayV2::Route" and r["Properties"]["RouteKey"] == "GET /console"
+        )
+        catch_all = copy.deepcopy(console)
+        catch_all["Properties"]["RouteKey"] = "$default"
+        res["CatchAllRoute"] = catch_all
+
+    def api_wide_permission(tpl: dict) -> None:
+        for r in tpl["Resources"].values():
+            if r["Type"] != "AWS::Lambda::Permission":
+                continue
+            parts = r["Properties"]["SourceArn"]["Fn::Join"][1]
+            if parts[-1] == "/*/*/console/{proxy+}":
+                parts[-1] = "/*/*/*"
+
     mutations = [
         ("Scan granted", lambda t: cdk_policy_with(t, "dynamodb:Scan"), "IAM per function role"),
         ("env var dropped", drop_env, "function environment"),
@@ -824,6 +919,10 @@ def self_test(sam_tpl: dict, cdk_tpl: dict, aws_doc: str | None) -> int:
         ("scheduler DLQ alarm on the other queue", scheduler_dlq_alarm_on_due_dlq, "DLQ alarms"),
         ("scheduler DLQ keeps 4 days", scheduler_dlq_short_retention, "SQS due queue"),
         ("scheduler DLQ env var names the due queue", scheduler_dlq_env_is_due_queue, "function environment"),
+        ("console route behind the JWT authorizer", console_behind_jwt, "HTTP API routes"),
+        ("console route for every method", console_any_method, "HTTP API routes"),
+        ("catch-all $default route without the JWT authorizer", catch_all_route, "HTTP API routes"),
+        ("console invoke permission for the whole API", api_wide_permission, "Lambda invoke permissions"),
     ]
     ok = 0
     bad = 0

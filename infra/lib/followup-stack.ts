@@ -441,6 +441,19 @@ export class FollowupStack extends Stack {
         authorizer: noAuth,
       });
     }
+    // The operators' web console: static files (HTML, CSS, JavaScript, icon) embedded in
+    // the binary, GET only, no JWT. The page asks the operator for a token and sends it to
+    // /v1/chatbots/..., where the authorizer checks it. The two routes cover /console (the
+    // router redirects it to console/), /console/ (the page) and its files; no catch-all,
+    // so nothing else bypasses the authorizer.
+    for (const p of ['/console', '/console/{proxy+}']) {
+      httpApi.addRoutes({
+        path: p,
+        methods: [apigw.HttpMethod.GET],
+        integration: apiIntegration,
+        authorizer: noAuth,
+      });
+    }
 
     // ------------------------------------------------------------ monitoring
     // One alarm per dead-letter queue: depth >= 1 within a minute, to AlarmTopicArn when set.
