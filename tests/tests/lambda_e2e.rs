@@ -440,6 +440,27 @@ async fn when_a_signed_webhook_arrives_then_the_schedule_fires_into_the_sender_a
     assert_eq!(status, 200, "{catalogue}");
     assert_eq!(catalogue["items"][0]["name"], "appointment_reminder");
     assert_eq!(catalogue["items"][0]["status_reason"], "FIRST_PAUSE");
+
+    // The console's static files, through the api function without claims (API Gateway
+    // routes /console without the JWT authorizer); its /v1 calls need a JWT as above.
+    for (path, content_type) in [
+        ("/console/", "text/html"),
+        ("/console/app.js", "text/javascript"),
+    ] {
+        let Outcome::Response(page) = api_runtime
+            .invoke(http_event("GET", path, "", None, false, json!({}), None))
+            .await
+        else {
+            panic!("the api function failed on {path}");
+        };
+        assert_eq!(page["statusCode"], 200, "{path}");
+        let served = page["headers"]["content-type"].as_str().unwrap_or("");
+        assert!(served.starts_with(content_type), "{path}: {served}");
+        assert_eq!(
+            page["isBase64Encoded"], false,
+            "{path}: text goes out as text"
+        );
+    }
     assert!(
         api_runtime.init_error().is_none()
             && webhook_runtime.init_error().is_none()
