@@ -397,6 +397,23 @@ async fn when_no_business_account_is_connected_then_refresh_and_create_answer_40
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);
+    // A follow-up with a template is refused, saying what is missing.
+    let (status, problem) = s
+        .api(
+            Method::POST,
+            "/v1/chatbots/shop/follow-ups",
+            Some(reminder(4, two_parameters())),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["rule"], "template_not_found");
+    assert!(
+        problem["errors"][0]["message"]
+            .as_str()
+            .expect("message")
+            .contains("whatsapp_business_account_id"),
+        "{problem}"
+    );
     for (method, path, body) in [
         (
             Method::POST,

@@ -232,7 +232,20 @@ impl Services {
         template: &WhatsAppTemplate,
     ) -> Result<Result<(), ValidationErrors>, StoreError> {
         let catalogue = self.usable_catalogue(chatbot).await?;
-        Ok(check_against_catalogue(template, &catalogue))
+        let mut checked = check_against_catalogue(template, &catalogue);
+        if let Err(errors) = &mut checked
+            && catalogue.is_empty()
+            && self.business_accounts(chatbot).await?.is_empty()
+        {
+            // Not a wrong name: there is no catalogue to find it in yet. Say what to do.
+            for error in &mut errors.0 {
+                error.message = "this chatbot has no WhatsApp integration with a \
+                                 `whatsapp_business_account_id` yet: connect one and refresh \
+                                 its template catalogue first"
+                    .to_owned();
+            }
+        }
+        Ok(checked)
     }
 
     /// Whether a template send may go out now (checked right before each template send).
