@@ -3,7 +3,7 @@
 # port with a fresh data directory, drives the console in Debian's headless Chromium with
 # playwright-core (node's test runner), stops the engine, and prints
 # `console: N passed, M failed`. Screenshots go to target/console-screenshots/;
-# `--update-screenshots` also copies the main view and the form to docs/.
+# `--update-screenshots` also copies the main view, the form and the template picker to docs/.
 # Usage: tests/console/run.sh [--update-screenshots]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -98,7 +98,7 @@ if [ "$failed" -ne 0 ]; then
 fi
 
 if [ "$update_screenshots" -eq 1 ] && [ "$status" -eq 0 ]; then
-  cp "$shots/console-main.png" "$shots/console-form.png" "$root/docs/"
+  cp "$shots/console-main.png" "$shots/console-form.png" "$shots/console-templates.png" "$root/docs/"
   echo "screenshots copied to docs/"
 fi
 echo "screenshots in $shots; browser tests took ${elapsed}s"
