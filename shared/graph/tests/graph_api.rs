@@ -1,23 +1,19 @@
 //! `GraphClient` against a small fake Graph API on 127.0.0.1: request shapes, Meta's
 //! error classes, retries, timeouts, and that the access token never leaks.
 
-use std::collections::VecDeque;
-use std::io::Write;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::http::Method;
 use followup_domain::{Platform, Secret, WhatsAppTemplate};
 use followup_graph::{GraphClient, GraphConfig, GraphConfigError};
 use followup_ports::{Messenger, OutboundBody, OutboundMessage, SendError, SendReceipt};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpListener;
+
+mod support;
+use support::{FakeGraph, Logs, Reply};
 
 const TOKEN: &str = "EAAG-test-token-never-printed-8f3a";
 const PHONE_NUMBER_ID: &str = "106540352242922";
@@ -29,132 +25,8 @@ const PSID: &str = "1254459154682919";
 const TEXT: &str = "Still interested in the blue sneakers?";
 const WAMID: &str = "wamid.HBgNNTUxMTk5OTk5MDAwMBUCABEYEjQ2QkY4QTM0RTlCMUE2NTg3AA==";
 const MID: &str = "m_AG5Hz2Uq7tuwNEhXfYYKj8mJEM_QPpz5jdCK48PnKAjSdjfipqxqMvK8ma6AC8f";
-
-// ---- the fake Graph API -------------------------------------------------------------------
-
-/// How the fake answers one request.
-#[derive(Debug, Clone)]
-enum Reply {
-    Json {
-        status: u16,
-        body: Value,
-        retry_after: Option<&'static str>,
-    },
-    Raw {
-        status: u16,
-        body: &'static str,
-    },
-    /// Reads the request, then never answers.
-    Hang,
-}
-
-impl Reply {
-    fn json(status: u16, body: Value) -> Self {
-        Self::Json {
-            status,
-            body,
-            retry_after: None,
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-struct Recorded {
-    method: Method,
-    path: String,
-    authorization: Option<String>,
-    content_type: Option<String>,
-    body: Value,
-    at: Instant,
-}
-
-#[derive(Debug, Clone, Default)]
-struct FakeState {
-    requests: Arc<Mutex<Vec<Recorded>>>,
-    /// Answers in order; the last one repeats.
-    script: Arc<Mutex<VecDeque<Reply>>>,
-}
-
-#[derive(Debug)]
-struct FakeGraph {
-    addr: SocketAddr,
-    state: FakeState,
-}
-
-impl FakeGraph {
-    async fn start(replies: Vec<Reply>) -> Self {
-        assert!(!replies.is_empty(), "the fake needs at least one reply");
-        let state = FakeState {
-            requests: Arc::default(),
-            script: Arc::new(Mutex::new(replies.into())),
-        };
-        let app = Router::new().fallback(answer).with_state(state.clone());
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("local addr");
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        Self { addr, state }
-    }
-
-    fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    fn requests(&self) -> Vec<Recorded> {
-        self.state.requests.lock().expect("requests").clone()
-    }
-}
-
-async fn answer(
-    State(state): State<FakeState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    state.requests.lock().expect("requests").push(Recorded {
-        method,
-        path: uri.path().to_owned(),
-        authorization: header("authorization"),
-        content_type: header("content-type"),
-        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
-        at: Instant::now(),
-    });
-    let reply = {
-        let mut script = state.script.lock().expect("script");
-        if script.len() > 1 {
-            script.pop_front()
-        } else {
-            script.front().cloned()
-        }
-    };
-    match reply.expect("a scripted reply") {
-        Reply::Json {
-            status,
-            body,
-            retry_after,
-        } => {
-            let mut response = (status_code(status), axum::Json(body)).into_response();
-            if let Some(seconds) = retry_after {
-                response
-                    .headers_mut()
-                    .insert("retry-after", HeaderValue::from_static(seconds));
-            }
-            response
-        }
-        Reply::Raw { status, body } => (status_code(status), body).into_response(),
-        Reply::Hang => std::future::pending::<Response>().await,
-    }
-}
-
-fn status_code(status: u16) -> StatusCode {
-    StatusCode::from_u16(status).expect("valid status")
-}
+/// The content type axum gives a bare `&str` body: the non-JSON answers below.
+const PLAIN: &str = "text/plain; charset=utf-8";
 
 // ---- Meta's answers -------------------------------------------------------------------------
 
@@ -285,37 +157,6 @@ async fn run(platform: Platform, replies: Vec<Reply>) -> (String, usize) {
     let fake = FakeGraph::start(replies).await;
     let result = send(&client(&fake), &text(platform)).await;
     (class(&result), fake.requests().len())
-}
-
-/// Collects what the crate logs, on this thread, while the guard lives.
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("logs").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Logs {
-    fn capture() -> (Self, tracing::subscriber::DefaultGuard) {
-        let logs = Self::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_max_level(tracing::Level::TRACE)
-            .with_writer(move || writer.clone())
-            .finish();
-        (logs, tracing::subscriber::set_default(subscriber))
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().expect("logs")).into_owned()
-    }
 }
 
 // ---- request shapes -------------------------------------------------------------------------
@@ -653,10 +494,7 @@ async fn when_meta_answers_another_code_then_rejected_with_that_code_without_ret
         ),
         (
             Platform::Instagram,
-            Reply::Raw {
-                status: 403,
-                body: "<html>Forbidden</html>",
-            },
+            Reply::text(403, PLAIN, "<html>Forbidden</html>"),
             "rejected:0",
         ),
     ];
@@ -672,14 +510,8 @@ async fn when_meta_answers_another_code_then_rejected_with_that_code_without_ret
 #[tokio::test]
 async fn when_the_answer_is_429_or_5xx_without_a_known_code_then_it_is_retried_as_throttled() {
     let cases = [
-        Reply::Raw {
-            status: 429,
-            body: "",
-        },
-        Reply::Raw {
-            status: 503,
-            body: "<html>Service Unavailable</html>",
-        },
+        Reply::text(429, PLAIN, ""),
+        Reply::text(503, PLAIN, "<html>Service Unavailable</html>"),
         meta_error(500, 1, None, "An unknown error occurred"),
         meta_error(500, 131_000, None, "(#131000) Something went wrong"),
     ];
@@ -694,10 +526,7 @@ async fn when_the_answer_is_429_or_5xx_without_a_known_code_then_it_is_retried_a
 
 #[tokio::test]
 async fn when_a_gateway_times_out_then_unknown_without_retry() {
-    let reply = Reply::Raw {
-        status: 504,
-        body: "<html>Gateway Timeout</html>",
-    };
+    let reply = Reply::text(504, PLAIN, "<html>Gateway Timeout</html>");
     assert_eq!(
         run(Platform::Messenger, vec![reply]).await,
         ("unknown".to_owned(), 1)
@@ -859,10 +688,7 @@ async fn when_the_connection_drops_after_the_request_then_unknown_and_not_retrie
 #[tokio::test]
 async fn when_a_200_body_is_garbage_then_unknown_and_not_retried() {
     let cases = [
-        Reply::Raw {
-            status: 200,
-            body: "<html>ok</html>",
-        },
+        Reply::text(200, PLAIN, "<html>ok</html>"),
         Reply::json(
             200,
             json!({"messaging_product": "whatsapp", "messages": []}),

@@ -2,156 +2,30 @@
 //! template endpoints on 127.0.0.1 (pages, request shapes, Meta's error classes, retries,
 //! no token in errors or logs), and `LocalTemplateDirectory` with and without its file.
 
-use std::collections::VecDeque;
-use std::io::Write;
-use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::http::Method;
 use followup_domain::{
     NewMessageTemplate, NewTemplateDraft, Secret, TemplateCategory, TemplateStatus,
 };
 use followup_graph::{GraphClient, GraphConfig, LocalTemplateDirectory, MAX_PAGES};
 use followup_ports::{CreatedTemplate, DirectoryError, TemplateDirectory};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
+
+mod support;
+use support::{FakeGraph, Logs, Reply};
 
 const TOKEN: &str = "EAAG-template-token-never-printed-41c9";
 const WABA: &str = "102290129340398";
 const FIELDS: &str = "id,name,language,category,status,rejected_reason,parameter_format,components";
 const BODY_TEXT: &str = "Hi {{1}}, your order {{2}} is ready for pickup.";
 
-// ---- the fake Graph API -------------------------------------------------------------------
-
-#[derive(Debug, Clone)]
-enum Reply {
-    Json {
-        status: u16,
-        body: Value,
-    },
-    /// A body sent byte for byte, with a content type.
-    Text {
-        status: u16,
-        content_type: &'static str,
-        body: String,
-    },
-    /// Reads the request, then never answers.
-    Hang,
-}
+// ---- Meta's answers -------------------------------------------------------------------------
 
 fn ok(body: Value) -> Reply {
-    Reply::Json { status: 200, body }
+    Reply::json(200, body)
 }
-
-#[derive(Debug, Clone)]
-struct Recorded {
-    method: Method,
-    path: String,
-    query: Vec<(String, String)>,
-    authorization: Option<String>,
-    content_type: Option<String>,
-    body: Value,
-}
-
-impl Recorded {
-    fn param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
-    }
-}
-
-#[derive(Debug, Clone, Default)]
-struct FakeState {
-    requests: Arc<Mutex<Vec<Recorded>>>,
-    /// Answers in order; the last one repeats.
-    script: Arc<Mutex<VecDeque<Reply>>>,
-}
-
-#[derive(Debug)]
-struct FakeGraph {
-    addr: SocketAddr,
-    state: FakeState,
-}
-
-impl FakeGraph {
-    async fn start(replies: Vec<Reply>) -> Self {
-        assert!(!replies.is_empty(), "the fake needs at least one reply");
-        let state = FakeState {
-            requests: Arc::default(),
-            script: Arc::new(Mutex::new(replies.into())),
-        };
-        let app = Router::new().fallback(answer).with_state(state.clone());
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("local addr");
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        Self { addr, state }
-    }
-
-    fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    fn requests(&self) -> Vec<Recorded> {
-        self.state.requests.lock().expect("requests").clone()
-    }
-}
-
-async fn answer(
-    State(state): State<FakeState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    let query = Query::<Vec<(String, String)>>::try_from_uri(&uri)
-        .map(|Query(pairs)| pairs)
-        .unwrap_or_default();
-    state.requests.lock().expect("requests").push(Recorded {
-        method,
-        path: uri.path().to_owned(),
-        query,
-        authorization: header("authorization"),
-        content_type: header("content-type"),
-        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
-    });
-    let reply = {
-        let mut script = state.script.lock().expect("script");
-        if script.len() > 1 {
-            script.pop_front()
-        } else {
-            script.front().cloned()
-        }
-    };
-    match reply.expect("a scripted reply") {
-        Reply::Json { status, body } => (status_code(status), axum::Json(body)).into_response(),
-        Reply::Text {
-            status,
-            content_type,
-            body,
-        } => (status_code(status), [("content-type", content_type)], body).into_response(),
-        Reply::Hang => std::future::pending::<Response>().await,
-    }
-}
-
-fn status_code(status: u16) -> StatusCode {
-    StatusCode::from_u16(status).expect("valid status")
-}
-
-// ---- Meta's answers -------------------------------------------------------------------------
 
 /// A page of Meta's list; `next` is the absolute URL Meta puts in `paging.next`.
 fn page(items: Value, after: &str, next: Option<String>) -> Reply {
@@ -182,10 +56,7 @@ fn meta_error(status: u16, code: i64, subcode: Option<i64>, extra: Value) -> Rep
     if let (Some(error), Some(extra)) = (error.as_object_mut(), extra.as_object()) {
         error.extend(extra.clone());
     }
-    Reply::Json {
-        status,
-        body: json!({ "error": error }),
-    }
+    Reply::json(status, json!({ "error": error }))
 }
 
 fn throttled() -> Reply {
@@ -277,37 +148,6 @@ fn assert_no_token(printed: &str) {
     );
 }
 
-/// Collects what the crate logs, on this thread, while the guard lives.
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("logs").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Logs {
-    fn capture() -> (Self, tracing::subscriber::DefaultGuard) {
-        let logs = Self::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_max_level(tracing::Level::TRACE)
-            .with_writer(move || writer.clone())
-            .finish();
-        (logs, tracing::subscriber::set_default(subscriber))
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().expect("logs")).into_owned()
-    }
-}
-
 // ---- listing ----------------------------------------------------------------------------------
 
 /// Page 1 is sent byte for byte (keys in Meta's order, with spaces) to check that
@@ -358,11 +198,7 @@ fn page_three() -> Reply {
 async fn when_listing_three_pages_then_cursors_are_followed_on_our_base_url_and_all_templates_return()
  {
     let fake = FakeGraph::start(vec![
-        Reply::Text {
-            status: 200,
-            content_type: "application/json",
-            body: PAGE_ONE.to_owned(),
-        },
+        Reply::text(200, "application/json", PAGE_ONE),
         page_two(),
         page_three(),
     ])
@@ -814,11 +650,7 @@ async fn when_throttled_once_then_the_second_request_succeeds() {
     assert_eq!(templates.len(), 1);
     assert_eq!(fake.requests().len(), 2);
 
-    let plain_429 = Reply::Text {
-        status: 429,
-        content_type: "text/plain",
-        body: "Too Many Requests".to_owned(),
-    };
+    let plain_429 = Reply::text(429, "text/plain", "Too Many Requests");
     let fake = FakeGraph::start(vec![plain_429, created()]).await;
     let created = client(&fake)
         .create_template(WABA, &token(), &full_template())
@@ -842,11 +674,11 @@ async fn when_always_throttled_then_throttled_after_max_attempts() {
 
 #[tokio::test]
 async fn when_meta_answers_500_with_html_then_unavailable() {
-    let html = Reply::Text {
-        status: 500,
-        content_type: "text/html",
-        body: "<html><body><h1>500 Internal Server Error</h1></body></html>".to_owned(),
-    };
+    let html = Reply::text(
+        500,
+        "text/html",
+        "<html><body><h1>500 Internal Server Error</h1></body></html>",
+    );
     assert_eq!(
         run(vec![html]).await,
         [("unavailable".to_owned(), 1), ("unavailable".to_owned(), 1)]
