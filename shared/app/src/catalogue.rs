@@ -48,11 +48,32 @@ pub struct Catalogue {
     pub accounts: Vec<(String, Option<followup_domain::Timestamp>)>,
 }
 
-/// One account's refresh.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refreshed {
-    pub waba_id: String,
-    pub templates: usize,
+/// The templates a chatbot may use now (of its connected, linked accounts), for the
+/// save-time check, a follow-up's warnings and cost, and the send-time check.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UsableCatalogue {
+    pub templates: Vec<MessageTemplate>,
+    /// Whether any WhatsApp integration of the chatbot names a business account.
+    pub has_business_account: bool,
+}
+
+impl UsableCatalogue {
+    /// The save-time checks of a follow-up's template: the field errors for a 422.
+    pub fn check(&self, template: &WhatsAppTemplate) -> Result<(), ValidationErrors> {
+        let mut checked = check_against_catalogue(template, &self.templates);
+        if let Err(errors) = &mut checked
+            && !self.has_business_account
+        {
+            // Not a wrong name: there is no catalogue to find it in yet. Say what to do.
+            for error in &mut errors.0 {
+                error.message = "this chatbot has no WhatsApp integration with a \
+                                 `whatsapp_business_account_id` yet: connect one and refresh \
+                                 its template catalogue first"
+                    .to_owned();
+            }
+        }
+        checked
+    }
 }
 
 impl Services {
@@ -74,25 +95,43 @@ impl Services {
             .collect())
     }
 
-    /// What the chatbot may read: templates of its connected accounts that it linked.
-    pub async fn template_catalogue(&self, chatbot: &ChatbotId) -> Result<Catalogue, StoreError> {
-        let connected: Vec<String> = self
+    /// The business accounts named on the chatbot's WhatsApp integrations.
+    async fn connected_accounts(&self, chatbot: &ChatbotId) -> Result<Vec<String>, StoreError> {
+        Ok(self
             .business_accounts(chatbot)
             .await?
             .into_iter()
             .map(|(waba, _)| waba)
-            .collect();
+            .collect())
+    }
+
+    /// The templates of the `connected` accounts that the chatbot linked.
+    async fn linked_entries(
+        &self,
+        chatbot: &ChatbotId,
+        connected: &[String],
+    ) -> Result<Vec<CatalogueEntry>, StoreError> {
         if connected.is_empty() {
-            return Ok(Catalogue::default());
+            return Ok(Vec::new());
         }
-        let linked: Vec<CatalogueAccount> = self.store.catalogue_accounts(chatbot).await?;
-        let entries = self
+        Ok(self
             .store
             .list_templates(chatbot)
             .await?
             .into_iter()
             .filter(|e| connected.contains(&e.template.waba_id))
-            .collect();
+            .collect())
+    }
+
+    /// What the chatbot may read: templates of its connected accounts that it linked, and
+    /// when each account was last refreshed.
+    pub async fn template_catalogue(&self, chatbot: &ChatbotId) -> Result<Catalogue, StoreError> {
+        let connected = self.connected_accounts(chatbot).await?;
+        if connected.is_empty() {
+            return Ok(Catalogue::default());
+        }
+        let linked: Vec<CatalogueAccount> = self.store.catalogue_accounts(chatbot).await?;
+        let entries = self.linked_entries(chatbot, &connected).await?;
         let accounts = connected
             .into_iter()
             .map(|waba| {
@@ -107,15 +146,11 @@ impl Services {
     }
 
     /// Lists every connected account's templates from the directory and stores them.
-    pub async fn refresh_templates(
-        &self,
-        chatbot: &ChatbotId,
-    ) -> Result<Vec<Refreshed>, CatalogueError> {
+    pub async fn refresh_templates(&self, chatbot: &ChatbotId) -> Result<(), CatalogueError> {
         let accounts = self.business_accounts(chatbot).await?;
         if accounts.is_empty() {
             return Err(CatalogueError::NoBusinessAccount);
         }
-        let mut refreshed = Vec::with_capacity(accounts.len());
         for (waba_id, integration) in accounts {
             let templates = self
                 .templates
@@ -130,12 +165,8 @@ impl Services {
                 .replace_catalogue(chatbot, &waba_id, templates, self.clock.now())
                 .await?;
             tracing::info!(chatbot = %chatbot, waba = %waba_id, templates = count, "template catalogue refreshed");
-            refreshed.push(Refreshed {
-                waba_id,
-                templates: count,
-            });
         }
-        Ok(refreshed)
+        Ok(())
     }
 
     /// Submits a new template for Meta's review and adds it to the catalogue as Meta
@@ -200,52 +231,22 @@ impl Services {
     }
 
     /// The templates the chatbot may use, without the per-account refresh times: two store
-    /// reads (integrations, catalogue) instead of three, for the save check and the send path.
+    /// reads (integrations, catalogue) instead of three, for the save check, a follow-up's
+    /// warnings and the send path.
     pub async fn usable_catalogue(
         &self,
         chatbot: &ChatbotId,
-    ) -> Result<Vec<MessageTemplate>, StoreError> {
-        let connected: Vec<String> = self
-            .business_accounts(chatbot)
-            .await?
-            .into_iter()
-            .map(|(waba, _)| waba)
-            .collect();
-        if connected.is_empty() {
-            return Ok(Vec::new());
-        }
-        Ok(self
-            .store
-            .list_templates(chatbot)
-            .await?
-            .into_iter()
-            .map(|e| e.template)
-            .filter(|t| connected.contains(&t.waba_id))
-            .collect())
-    }
-
-    /// The save-time checks of a follow-up's template against the chatbot's catalogue.
-    /// `Ok(Err(..))` carries the field errors for a 422.
-    pub async fn check_template(
-        &self,
-        chatbot: &ChatbotId,
-        template: &WhatsAppTemplate,
-    ) -> Result<Result<(), ValidationErrors>, StoreError> {
-        let catalogue = self.usable_catalogue(chatbot).await?;
-        let mut checked = check_against_catalogue(template, &catalogue);
-        if let Err(errors) = &mut checked
-            && catalogue.is_empty()
-            && self.business_accounts(chatbot).await?.is_empty()
-        {
-            // Not a wrong name: there is no catalogue to find it in yet. Say what to do.
-            for error in &mut errors.0 {
-                error.message = "this chatbot has no WhatsApp integration with a \
-                                 `whatsapp_business_account_id` yet: connect one and refresh \
-                                 its template catalogue first"
-                    .to_owned();
-            }
-        }
-        Ok(checked)
+    ) -> Result<UsableCatalogue, StoreError> {
+        let connected = self.connected_accounts(chatbot).await?;
+        Ok(UsableCatalogue {
+            has_business_account: !connected.is_empty(),
+            templates: self
+                .linked_entries(chatbot, &connected)
+                .await?
+                .into_iter()
+                .map(|e| e.template)
+                .collect(),
+        })
     }
 
     /// Whether a template send may go out now (checked right before each template send).
@@ -255,7 +256,7 @@ impl Services {
         template: &WhatsAppTemplate,
     ) -> Result<Option<TemplateProblem>, StoreError> {
         let catalogue = self.usable_catalogue(chatbot).await?;
-        Ok(sendable_now(template, &catalogue).err())
+        Ok(sendable_now(template, &catalogue.templates).err())
     }
 
     /// A `message_template_status_update` webhook: applies it unless it is older than what

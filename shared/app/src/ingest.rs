@@ -31,6 +31,18 @@ pub struct IngestSummary {
     pub unknown_account: usize,
 }
 
+impl IngestSummary {
+    /// A template update either changed the catalogue or was ignored (unknown template,
+    /// or older than what the catalogue knows).
+    fn count_template_update(&mut self, applied: bool) {
+        if applied {
+            self.template_statuses += 1;
+        } else {
+            self.ignored += 1;
+        }
+    }
+}
+
 fn kind_name(kind: &MessageKind) -> String {
     match kind {
         MessageKind::Text => "text".to_owned(),
@@ -62,19 +74,13 @@ impl Services {
                 InboundEvent::DeliveryStatus(status) => {
                     self.delivery_status(status, &mut summary).await?
                 }
-                InboundEvent::TemplateCategory(change) => {
-                    if self.template_category(&change).await? {
-                        summary.template_statuses += 1;
-                    } else {
-                        summary.ignored += 1;
-                    }
-                }
                 InboundEvent::TemplateStatus(change) => {
-                    if self.template_status(&change).await? {
-                        summary.template_statuses += 1;
-                    } else {
-                        summary.ignored += 1;
-                    }
+                    let applied = self.template_status(&change).await?;
+                    summary.count_template_update(applied);
+                }
+                InboundEvent::TemplateCategory(change) => {
+                    let applied = self.template_category(&change).await?;
+                    summary.count_template_update(applied);
                 }
                 InboundEvent::Ignored { .. } => summary.ignored += 1,
             }

@@ -15,7 +15,7 @@ use followup_ports::{
     Clock, Judge, Messenger, Scheduler, SchedulerError, Store, StoreError, TemplateDirectory,
 };
 
-pub use catalogue::{Catalogue, CatalogueError, Refreshed};
+pub use catalogue::{Catalogue, CatalogueError, UsableCatalogue};
 pub use ingest::IngestSummary;
 pub use sender::{PROFILE_NAME_FALLBACK, SendDue, SendOutcome};
 

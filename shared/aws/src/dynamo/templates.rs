@@ -154,6 +154,26 @@ impl DynamoStore {
         self.put_unconditionally(item).await
     }
 
+    /// Applies `expr` to the template at `key` if it exists and its status was not set
+    /// after `at` (a refresh or a later webhook); false otherwise, and nothing changes.
+    async fn update_unless_newer(
+        &self,
+        key: Key,
+        mut expr: Expr,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let exists = format!("attribute_exists({})", expr.name(keys::PK));
+        let status_at = expr.name(STATUS_AT);
+        let at = expr.value(n(at.as_millis()));
+        expr.require(format!("{exists} AND {status_at} <= {at}"));
+        match self.write_retrying(Write::update(key, expr)).await? {
+            Written::Done(_) => Ok(true),
+            // Unknown template, or its status set later than the change.
+            Written::ConditionFailed(_) => Ok(false),
+            Written::Conflict => Err(contention()),
+        }
+    }
+
     async fn put_unconditionally(&self, item: Item) -> Result<(), StoreError> {
         match self
             .write_retrying(Write::put(item, Expr::default()))
@@ -284,17 +304,8 @@ impl TemplateStore for DynamoStore {
         expr.set(STATUS, s(change.status.as_str()))
             .set(STATUS_AT, n(change.at.as_millis()))
             .set_or_remove(STATUS_REASON, change.reason.as_deref().map(s));
-        let exists = format!("attribute_exists({})", expr.name(keys::PK));
-        let status_at = expr.name(STATUS_AT);
-        let at = expr.value(n(change.at.as_millis()));
-        expr.require(format!("{exists} AND {status_at} <= {at}"));
         let key = keys::template(&change.waba_id, &change.name, &change.language);
-        match self.write_retrying(Write::update(key, expr)).await? {
-            Written::Done(_) => Ok(true),
-            // Unknown template, or a newer status already stored.
-            Written::ConditionFailed(_) => Ok(false),
-            Written::Conflict => Err(contention()),
-        }
+        self.update_unless_newer(key, expr, change.at).await
     }
 
     async fn record_template_category(
@@ -303,16 +314,7 @@ impl TemplateStore for DynamoStore {
     ) -> Result<bool, StoreError> {
         let mut expr = Expr::default();
         expr.set(CATEGORY, s(change.category.as_str()));
-        let exists = format!("attribute_exists({})", expr.name(keys::PK));
-        let status_at = expr.name(STATUS_AT);
-        let at = expr.value(n(change.at.as_millis()));
-        expr.require(format!("{exists} AND {status_at} <= {at}"));
         let key = keys::template(&change.waba_id, &change.name, &change.language);
-        match self.write_retrying(Write::update(key, expr)).await? {
-            Written::Done(_) => Ok(true),
-            // Unknown template, or refreshed after the change.
-            Written::ConditionFailed(_) => Ok(false),
-            Written::Conflict => Err(contention()),
-        }
+        self.update_unless_newer(key, expr, change.at).await
     }
 }

@@ -212,7 +212,7 @@ async fn catalogue_for<'a>(
     mut configs: impl Iterator<Item = &'a FollowUpConfig>,
 ) -> Result<Vec<MessageTemplate>, ApiError> {
     if configs.any(|c| c.whatsapp_template.is_some()) {
-        Ok(state.services().usable_catalogue(chatbot).await?)
+        Ok(state.services().usable_catalogue(chatbot).await?.templates)
     } else {
         Ok(Vec::new())
     }
@@ -220,34 +220,46 @@ async fn catalogue_for<'a>(
 
 /// A template set or changed by this write must exist in the catalogue, be approved and
 /// match its placeholders; an unchanged one is not re-checked (a template Meta paused
-/// since must not block renaming or deactivating the follow-up).
+/// since must not block renaming or deactivating the follow-up). Returns the catalogue
+/// when it was read, so the response's warnings and cost need not read it again.
 async fn check_new_template(
     state: &AppState,
     chatbot: &ChatbotId,
     config: &FollowUpConfig,
     current: Option<&FollowUpConfig>,
-) -> Result<(), ApiError> {
+) -> Result<Option<Vec<MessageTemplate>>, ApiError> {
     let Some(template) = &config.whatsapp_template else {
-        return Ok(());
+        return Ok(None);
     };
     if current.is_some_and(|c| c.whatsapp_template.as_ref() == Some(template)) {
-        return Ok(());
+        return Ok(None);
     }
-    if let Err(errors) = state.services().check_template(chatbot, template).await? {
+    let catalogue = state.services().usable_catalogue(chatbot).await?;
+    if let Err(errors) = catalogue.check(template) {
         tracing::info!(chatbot = %chatbot, template = template.name.as_str(), "refused: template does not match the catalogue");
         return Err(errors.into());
     }
-    Ok(())
+    Ok(Some(catalogue.templates))
 }
 
-/// A view of a follow-up just read or written.
-async fn view(state: &AppState, follow_up: FollowUp) -> Result<FollowUpView, ApiError> {
-    let catalogue = catalogue_for(
-        state,
-        &follow_up.chatbot_id,
-        std::iter::once(&follow_up.config),
-    )
-    .await?;
+/// A view of a follow-up just read or written; `catalogue` when this request already read
+/// it, else it is read here (only if the follow-up has a template).
+async fn view(
+    state: &AppState,
+    follow_up: FollowUp,
+    catalogue: Option<Vec<MessageTemplate>>,
+) -> Result<FollowUpView, ApiError> {
+    let catalogue = match catalogue {
+        Some(catalogue) => catalogue,
+        None => {
+            catalogue_for(
+                state,
+                &follow_up.chatbot_id,
+                std::iter::once(&follow_up.config),
+            )
+            .await?
+        }
+    };
     Ok(FollowUpView::new(follow_up, state.policy(), &catalogue))
 }
 
@@ -257,7 +269,7 @@ async fn create(
     JsonBody(draft): JsonBody<FollowUpDraft>,
 ) -> Result<Response, ApiError> {
     let config = draft.validate()?;
-    check_new_template(&state, &chatbot, &config, None).await?;
+    let catalogue = check_new_template(&state, &chatbot, &config, None).await?;
     let created = state
         .store()
         .create_follow_up(NewFollowUp {
@@ -278,7 +290,7 @@ async fn create(
         "/v1/chatbots/{}/follow-ups/{}",
         created.chatbot_id, created.id
     );
-    let mut response = view(&state, created)
+    let mut response = view(&state, created, catalogue)
         .await?
         .into_response_with(StatusCode::CREATED);
     if let Ok(location) = HeaderValue::from_str(&location) {
@@ -329,7 +341,7 @@ async fn get_one(
     ItemScope(chatbot, id): ItemScope,
 ) -> Result<Response, ApiError> {
     let follow_up = load(&state, &chatbot, &id).await?;
-    Ok(view(&state, follow_up)
+    Ok(view(&state, follow_up, None)
         .await?
         .into_response_with(StatusCode::OK))
 }
@@ -369,7 +381,7 @@ async fn replace(
         draft.active = current.as_ref().map(|c| c.config.active);
     }
     let config = draft.validate()?;
-    check_new_template(
+    let catalogue = check_new_template(
         &state,
         &chatbot,
         &config,
@@ -389,7 +401,7 @@ async fn replace(
         })?;
     tracing::info!(chatbot = %chatbot, follow_up = %id, revision = updated.revision, "follow-up replaced");
     cancel_pending_if_inactive(&state, &updated).await?;
-    Ok(view(&state, updated)
+    Ok(view(&state, updated, catalogue)
         .await?
         .into_response_with(StatusCode::OK))
 }
@@ -453,7 +465,8 @@ async fn patch(
             });
         }
         let config = apply_patch(&current.config, &patch)?;
-        check_new_template(&state, &chatbot, &config, Some(&current.config)).await?;
+        let catalogue =
+            check_new_template(&state, &chatbot, &config, Some(&current.config)).await?;
         match state
             .store()
             .replace_follow_up(
@@ -468,7 +481,7 @@ async fn patch(
             Ok(updated) => {
                 tracing::info!(chatbot = %chatbot, follow_up = %id, revision = updated.revision, "follow-up patched");
                 cancel_pending_if_inactive(&state, &updated).await?;
-                return Ok(view(&state, updated)
+                return Ok(view(&state, updated, catalogue)
                     .await?
                     .into_response_with(StatusCode::OK));
             }
@@ -519,7 +532,7 @@ async fn set_active(
         .inspect_err(|e| log_refusal(if active { "activate" } else { "deactivate" }, e))?;
     tracing::info!(chatbot = %chatbot, follow_up = %id, active, "follow-up activity set");
     cancel_pending_if_inactive(state, &updated).await?;
-    Ok(view(state, updated)
+    Ok(view(state, updated, None)
         .await?
         .into_response_with(StatusCode::OK))
 }
