@@ -97,6 +97,7 @@ pub fn config(data_dir: &Path) -> EngineConfig {
         llm_model: "fake-model".into(),
         llm_api_key: None,
         llm_timeout_ms: 2_000,
+        llm_output_mode: "json_schema".into(),
         log_format: "text".into(),
     }
 }

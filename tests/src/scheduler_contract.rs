@@ -41,6 +41,7 @@ fn item(conversation: &str, follow_up: &str, period: u64, due_at: Timestamp) -> 
         },
         silence_period: period,
         due_at,
+        judge_attempts: 0,
     }
 }
 

@@ -1811,6 +1811,7 @@ pub async fn when_events_are_logged_then_follow_up_stats_count_them(store: Arc<d
                         follow_up_id: f1.clone(),
                         silence_period: 1,
                         until: Timestamp::from_millis(2),
+                        judge_retry: None,
                     },
                 ),
                 entry(
@@ -1955,6 +1956,7 @@ pub async fn when_a_pending_follow_up_is_rescheduled_then_it_moves_only_within_i
             follow_up_id: f1.clone(),
             silence_period: 1,
             until: Timestamp::from_millis(400_000),
+            judge_retry: Some(1),
         },
     );
     assert!(

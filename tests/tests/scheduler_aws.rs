@@ -278,6 +278,7 @@ fn item(key: &DueKey, silence_period: u64, due_ms: i64) -> DueItem {
         key: key.clone(),
         silence_period,
         due_at: Timestamp::from_millis(due_ms),
+        judge_attempts: 0,
     }
 }
 

@@ -90,6 +90,7 @@ fn item(index: usize, due_at: Timestamp) -> DueItem {
         },
         silence_period: 1,
         due_at,
+        judge_attempts: 0,
     }
 }
 

@@ -106,6 +106,7 @@ impl Services {
                     key: key(item.follow_up_id.clone()),
                     silence_period: period,
                     due_at: item.due_at,
+                    judge_attempts: 0,
                 })
                 .await?;
             tracing::info!(

@@ -17,6 +17,14 @@ use followup_ports::{
 
 use crate::{ServiceError, Services};
 
+/// The first wait after a failed judge call; each further failure doubles it.
+pub const JUDGE_RETRY_FIRST_MINUTES: u32 = 5;
+/// The longest wait between two judge attempts.
+pub const JUDGE_RETRY_MAX_MINUTES: u32 = 120;
+/// Judge attempts per due item (each one already retried inside the adapter) before the
+/// follow-up is skipped as `judge_failed`.
+pub const JUDGE_MAX_ATTEMPTS: u32 = 5;
+
 /// Stands in for a customer's profile name that Meta did not send, so a template with a
 /// `profile_name` parameter can still go out.
 pub const PROFILE_NAME_FALLBACK: &str = "there";
@@ -135,33 +143,26 @@ impl Services {
             latest_send_at: last_message.plus_minutes(self.policy.latest_free_form_minutes()),
             max_text_chars: platform.max_text_chars(),
         };
-        let assessment = match self.judge.assess(&request).await {
-            Ok(verdict) => Assessment {
-                stop_trigger_met: verdict.stop_trigger_met,
-                description_applies: verdict.description_applies,
-                wait_until: verdict.wait_until.filter(|_| request.decides_timing()),
-                message_text: verdict.message_text.filter(|_| request.writes_text()),
-            },
+        let verdict = match self.judge.assess(&request).await {
+            Ok(verdict) => verdict,
             Err(error) => {
-                // No send on a judge failure: the follow-up is skipped for this silence
-                // period (the adapter already retried), and the log says why.
-                tracing::warn!(chatbot = %chatbot, follow_up = %key.follow_up_id, %error, "judge failed; follow-up skipped");
                 return self
-                    .settle(
-                        item,
-                        &delivery_id,
-                        DeliveryStatus::Skipped,
-                        Some(error.to_string()),
-                        LogEvent::Skipped {
-                            follow_up_id: key.follow_up_id.clone(),
-                            silence_period: period,
-                            reason: SkipReason::JudgeFailed,
-                        },
-                    )
-                    .await
-                    .map(|()| SendOutcome::Skipped(SkipReason::JudgeFailed));
+                    .judge_failed(item, &delivery_id, &follow_up, &request, &error)
+                    .await;
             }
         };
+        if let Some(reason) = &verdict.unsure {
+            // Only the reason's kind is logged: it names no customer text.
+            tracing::info!(chatbot = %chatbot, follow_up = %key.follow_up_id, reason = %reason, "judge unsure; follow-up held");
+        }
+        let assessment = Assessment {
+            stop_trigger_met: verdict.stop_trigger_met,
+            description_applies: verdict.description_applies,
+            wait_until: verdict.wait_until.filter(|_| request.decides_timing()),
+            message_text: verdict.message_text.filter(|_| request.writes_text()),
+            unsure: verdict.unsure.is_some(),
+        };
+        let unsure_detail = verdict.unsure.clone();
 
         match decide(
             &follow_up,
@@ -177,7 +178,10 @@ impl Services {
                     item,
                     &delivery_id,
                     DeliveryStatus::Skipped,
-                    Some(reason.as_str().to_owned()),
+                    Some(match (reason, &unsure_detail) {
+                        (SkipReason::JudgeUnsure, Some(why)) => format!("{}: {why}", reason.as_str()),
+                        _ => reason.as_str().to_owned(),
+                    }),
                     LogEvent::Skipped {
                         follow_up_id: key.follow_up_id.clone(),
                         silence_period: period,
@@ -186,7 +190,7 @@ impl Services {
                 )
                 .await
                 .map(|()| SendOutcome::Skipped(reason)),
-            SendDecision::WaitUntil(until) => self.wait(item, &delivery_id, until).await,
+            SendDecision::WaitUntil(until) => self.wait(item, &delivery_id, until, None).await,
             SendDecision::Send(Outgoing::Template(template))
                 if let Some(problem) = self.template_problem(chatbot, &template).await? =>
             {
@@ -343,12 +347,66 @@ impl Services {
         Ok(SendOutcome::Stopped)
     }
 
-    /// `ai` delay: check again later in the same silence period.
+    /// The judge could not be asked or its answer failed the contract: nothing is sent on
+    /// that. While a later attempt could still send (the window, or a WhatsApp template,
+    /// allows it at the retry time) and attempts are left, the item is asked again after
+    /// a doubling backoff ([`JUDGE_RETRY_FIRST_MINUTES`], at most
+    /// [`JUDGE_MAX_ATTEMPTS`] attempts); then it is skipped as `judge_failed`.
+    async fn judge_failed(
+        &self,
+        item: &DueItem,
+        delivery_id: &str,
+        follow_up: &FollowUp,
+        request: &JudgeRequest,
+        error: &followup_ports::JudgeError,
+    ) -> Result<SendOutcome, ServiceError> {
+        let key = &item.key;
+        let failed_attempts = item.judge_attempts.saturating_add(1);
+        let backoff = JUDGE_RETRY_FIRST_MINUTES
+            .saturating_mul(1 << (failed_attempts - 1).min(6))
+            .min(JUDGE_RETRY_MAX_MINUTES);
+        let retry_at = request.now.plus_minutes(backoff);
+        let with_template = follow_up.config.whatsapp_template.is_some()
+            && request.platform.supports_templates();
+        let window_allows = self.policy.send_mode(
+            request.platform,
+            request.last_customer_message,
+            retry_at,
+            with_template,
+        ) != followup_domain::SendMode::WindowClosed;
+        if failed_attempts < JUDGE_MAX_ATTEMPTS && window_allows {
+            tracing::warn!(chatbot = %key.chatbot_id, follow_up = %key.follow_up_id, %error, failed_attempts, retry_in_minutes = backoff, "judge failed; asking again later");
+            return self
+                .wait(item, delivery_id, retry_at, Some(failed_attempts))
+                .await;
+        }
+        tracing::warn!(chatbot = %key.chatbot_id, follow_up = %key.follow_up_id, %error, failed_attempts, "judge failed; follow-up skipped");
+        self.settle(
+            item,
+            delivery_id,
+            DeliveryStatus::Skipped,
+            Some(format!(
+                "{}: {error} (after {failed_attempts} attempts)",
+                SkipReason::JudgeFailed.as_str()
+            )),
+            LogEvent::Skipped {
+                follow_up_id: key.follow_up_id.clone(),
+                silence_period: item.silence_period,
+                reason: SkipReason::JudgeFailed,
+            },
+        )
+        .await
+        .map(|()| SendOutcome::Skipped(SkipReason::JudgeFailed))
+    }
+
+    /// Check again later in the same silence period: an `ai` delay's wait, or a retry
+    /// after a judge failure (`judge_retry`: the failed attempts so far).
     async fn wait(
         &self,
         item: &DueItem,
         delivery_id: &str,
         until: Timestamp,
+        judge_retry: Option<u32>,
     ) -> Result<SendOutcome, ServiceError> {
         let key = &item.key;
         self.store
@@ -359,12 +417,14 @@ impl Services {
                 key: key.clone(),
                 silence_period: item.silence_period,
                 due_at: until,
+                judge_attempts: judge_retry.unwrap_or(0),
             })
             .await?;
         let log = self.entry(LogEvent::Waiting {
             follow_up_id: key.follow_up_id.clone(),
             silence_period: item.silence_period,
             until,
+            judge_retry,
         });
         self.store
             .reschedule_pending(
@@ -376,7 +436,9 @@ impl Services {
                 log,
             )
             .await?;
-        tracing::info!(chatbot = %key.chatbot_id, follow_up = %key.follow_up_id, "judge asked to wait");
+        if judge_retry.is_none() {
+            tracing::info!(chatbot = %key.chatbot_id, follow_up = %key.follow_up_id, "judge asked to wait");
+        }
         Ok(SendOutcome::Waiting(until))
     }
 

@@ -59,11 +59,14 @@ pub enum LogEvent {
         silence_period: u64,
         reason: SkipReason,
     },
-    /// The judge asked to check again later (`ai` delay).
+    /// The judge asked to check again later (`ai` delay), or could not be asked and is
+    /// asked again then (`judge_retry`: the failed attempts so far).
     Waiting {
         follow_up_id: FollowUpId,
         silence_period: u64,
         until: Timestamp,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        judge_retry: Option<u32>,
     },
     /// The judge found the stop trigger met: every pending follow-up of the conversation
     /// is cancelled until the customer writes again.

@@ -33,8 +33,11 @@ pub enum SkipReason {
     DescriptionDoesNotApply,
     /// Past the free-form window and no WhatsApp template to send instead.
     WindowClosed,
-    /// The judge could not be asked (timeout, unavailable, invalid answer).
+    /// The judge could not be asked (timeout, unavailable, invalid answer), also after
+    /// its retries.
     JudgeFailed,
+    /// The judge was not confident enough that the follow-up still makes sense: held.
+    JudgeUnsure,
     /// Meta refused: the customer opted out of marketing messages.
     OptedOut,
     /// Past the window, and the catalogue says the template cannot be sent (paused,
@@ -48,6 +51,7 @@ impl SkipReason {
             Self::DescriptionDoesNotApply => "description_does_not_apply",
             Self::WindowClosed => "window_closed",
             Self::JudgeFailed => "judge_failed",
+            Self::JudgeUnsure => "judge_unsure",
             Self::OptedOut => "opted_out",
             Self::TemplateNotApproved => "template_not_approved",
         }
@@ -103,6 +107,9 @@ pub struct Assessment {
     pub wait_until: Option<Timestamp>,
     /// For an `ai` message: the text.
     pub message_text: Option<String>,
+    /// The judge was not sure enough to send: hold (after a stop or a "does not apply",
+    /// which are taken as they are).
+    pub unsure: bool,
 }
 
 /// What goes out.
@@ -138,6 +145,10 @@ pub fn decide(
     }
     if !assessment.description_applies {
         return SendDecision::Skip(SkipReason::DescriptionDoesNotApply);
+    }
+    if assessment.unsure {
+        // A wrong send costs far more than a missed one.
+        return SendDecision::Skip(SkipReason::JudgeUnsure);
     }
     let template = follow_up
         .config

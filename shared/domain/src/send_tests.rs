@@ -106,6 +106,7 @@ fn assessment(
         description_applies: applies,
         wait_until: wait,
         message_text: text.map(str::to_owned),
+        unsure: false,
     }
 }
 

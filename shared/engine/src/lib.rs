@@ -12,7 +12,7 @@ use followup_domain::{Secret, WindowPolicy};
 use followup_embedded::{SqliteScheduler, SqliteStore};
 use followup_graph::{GraphClient, GraphConfig, LocalTemplateDirectory, Outbox};
 use followup_http::{ApiTokens, AppDeps, AppState, Grant, WebhookSecrets};
-use followup_judge::{OfflineJudge, OpenAiConfig, OpenAiJudge};
+use followup_judge::{OfflineJudge, OpenAiConfig, OpenAiJudge, OutputMode};
 use followup_ports::{Clock, Judge, Messenger, SystemClock, TemplateDirectory};
 use tokio::net::TcpListener;
 
@@ -100,6 +100,11 @@ pub struct EngineConfig {
     #[arg(long, env = "FOLLOWUP_LLM_TIMEOUT_MS", default_value_t = 20_000)]
     pub llm_timeout_ms: u64,
 
+    /// How the LLM server is asked for structured output: `json_schema` (OpenAI, vLLM,
+    /// Ollama), `json_object` (llama.cpp's Python server) or `tools` (a forced tool call).
+    #[arg(long, env = "FOLLOWUP_LLM_OUTPUT_MODE", default_value = "json_schema")]
+    pub llm_output_mode: String,
+
     /// Log format: `text` for people, `json` for log pipelines.
     #[arg(long, env = "FOLLOWUP_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
@@ -184,6 +189,8 @@ fn judge(config: &EngineConfig) -> Result<Arc<dyn Judge>, EngineError> {
     let mut settings = OpenAiConfig::new(base_url.clone(), config.llm_model.clone());
     settings.api_key = config.llm_api_key.clone().map(Secret::new);
     settings.timeout = Duration::from_millis(config.llm_timeout_ms);
+    settings.output_mode = OutputMode::parse(&config.llm_output_mode)
+        .map_err(|e| EngineError::Config(format!("LLM judge: {e}")))?;
     let judge =
         OpenAiJudge::new(settings).map_err(|e| EngineError::Config(format!("LLM judge: {e}")))?;
     Ok(Arc::new(judge))

@@ -1,6 +1,7 @@
 //! Measuring a judge against labelled conversations.
 //!
-//! The fixtures (`tests/fixtures/judge/conversations.json` at the workspace root) are a
+//! The labelled set is two files at the workspace root, split once ([`Part`]):
+//! `tests/fixtures/judge/tuning.json` and `tests/fixtures/judge/frozen.json`. Each is a
 //! JSON array of cases, each a follow-up (as an API draft), a platform, a transcript with
 //! `minutes_ago` per line (oldest first) and the two decisions a human would make:
 //!
@@ -18,35 +19,66 @@
 //! situation the follow-up was written for (an after-sales check needs a purchase; an
 //! appointment reminder needs interest in an appointment), judged independently of
 //! whether the stop trigger has been met since: a cart that was then bought is still a
-//! cart conversation, and the stop trigger is what ends it. Cases whose note starts with
-//! "Held out" were written after the offline judge's phrase lists had been tuned on the
-//! others, and were not tuned against; read their accuracy as the less optimistic one.
-//! [`evaluate`] runs a judge
-//! over every case at the fixed [`EVAL_NOW`] and returns a [`Report`] with accuracy per
-//! decision kind and per language, confusion counts and the misclassified ids. A judge
+//! cart conversation, and the stop trigger is what ends it. When the description does not
+//! apply, `stop_trigger_met` is false.
+//!
+//! [`evaluate`] runs a judge over every case at the fixed [`EVAL_NOW`] and returns a
+//! [`Report`]: accuracy per decision kind and per language, confusion counts, the send
+//! decision (the sender sends only when the stop trigger is not met, the description
+//! applies and the judge is not unsure; a judge error never sends), the share of stop-met
+//! cases that would still be sent, tokens, latency and, given prices, the cost. A judge
 //! error counts as wrong on both kinds.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use followup_domain::{FollowUpDraft, Platform, Timestamp, WindowPolicy};
-use followup_ports::{Judge, JudgeRequest, Speaker, TranscriptLine};
+use followup_ports::{Judge, JudgeRequest, Speaker, TokenUsage, TranscriptLine};
 use serde::Deserialize;
 
 /// "Now" for every evaluated case: 2026-01-01T00:00:00Z. Fixed, so runs are comparable.
 pub const EVAL_NOW: Timestamp = Timestamp::from_secs(1_767_225_600);
 
-/// The fixtures' path relative to the workspace root.
-pub const FIXTURES_RELATIVE_PATH: &str = "tests/fixtures/judge/conversations.json";
+/// The two parts of the labelled set, split once (stratified by language and label):
+/// the tuning part, which the offline judge's model is trained on and its rules are read
+/// against, and the frozen part (at least 30%), which is only ever scored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Tuning,
+    Frozen,
+}
 
-/// The default fixtures file: [`FIXTURES_RELATIVE_PATH`] under this workspace's root.
-pub fn default_fixtures_path() -> PathBuf {
-    let workspace_root = Path::new(env!("CARGO_MANIFEST_DIR"))
+impl Part {
+    pub const ALL: [Self; 2] = [Self::Tuning, Self::Frozen];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Tuning => "tuning",
+            Self::Frozen => "frozen",
+        }
+    }
+
+    /// The file relative to the workspace root.
+    pub const fn relative_path(self) -> &'static str {
+        match self {
+            Self::Tuning => "tests/fixtures/judge/tuning.json",
+            Self::Frozen => "tests/fixtures/judge/frozen.json",
+        }
+    }
+
+    /// The file under this workspace's root.
+    pub fn path(self) -> PathBuf {
+        workspace_root().join(self.relative_path())
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .and_then(Path::parent)
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    workspace_root.join(FIXTURES_RELATIVE_PATH)
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
 /// The most characters one text message may have on a platform (Meta's limits).
@@ -227,6 +259,10 @@ pub struct Outcome {
     pub expected: Expected,
     /// The judge's two decisions, or its error.
     pub got: Result<Expected, String>,
+    /// The judge held the follow-up as unsure.
+    pub unsure: bool,
+    pub usage: TokenUsage,
+    pub latency: Duration,
 }
 
 impl Outcome {
@@ -235,6 +271,19 @@ impl Outcome {
         self.got
             .as_ref()
             .is_ok_and(|got| kind.of(*got) == kind.of(self.expected))
+    }
+
+    /// Whether the follow-up should go out: stop not met and the description applies.
+    pub const fn should_send(&self) -> bool {
+        !self.expected.stop_trigger_met && self.expected.description_applies
+    }
+
+    /// Whether the sender would send on this verdict: no error, stop not met, the
+    /// description applies, and the judge is not unsure.
+    pub fn sends(&self) -> bool {
+        self.got
+            .as_ref()
+            .is_ok_and(|got| !got.stop_trigger_met && got.description_applies && !self.unsure)
     }
 }
 
@@ -278,15 +327,85 @@ pub struct Confusion {
     pub errors: usize,
 }
 
+/// What a model costs per million tokens, for the report's estimate.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Prices {
+    pub input_per_million: f64,
+    pub output_per_million: f64,
+}
+
 /// The result of one evaluation run.
 #[derive(Debug, Clone)]
 pub struct Report {
     /// Names the judge in the output, e.g. "offline judge".
     pub judge: String,
+    /// Names the labelled set, e.g. "frozen".
+    pub part: String,
     pub outcomes: Vec<Outcome>,
+    pub prices: Option<Prices>,
 }
 
 impl Report {
+    /// Right send decisions (send vs. no send) out of all cases.
+    pub fn send_score(&self) -> Score {
+        Score {
+            correct: self
+                .outcomes
+                .iter()
+                .filter(|o| o.sends() == o.should_send())
+                .count(),
+            total: self.outcomes.len(),
+        }
+    }
+
+    /// Cases whose stop trigger was met that the sender would still send: the error that
+    /// costs most.
+    pub fn stop_met_sends(&self) -> Score {
+        let stop_met: Vec<&Outcome> = self
+            .outcomes
+            .iter()
+            .filter(|o| o.expected.stop_trigger_met)
+            .collect();
+        Score {
+            correct: stop_met.iter().filter(|o| o.sends()).count(),
+            total: stop_met.len(),
+        }
+    }
+
+    /// Follow-ups the judge held as unsure.
+    pub fn unsure(&self) -> usize {
+        self.outcomes.iter().filter(|o| o.unsure).count()
+    }
+
+    /// Tokens over all cases.
+    pub fn tokens(&self) -> TokenUsage {
+        self.outcomes.iter().fold(TokenUsage::default(), |sum, o| TokenUsage {
+            input_tokens: sum.input_tokens + o.usage.input_tokens,
+            output_tokens: sum.output_tokens + o.usage.output_tokens,
+        })
+    }
+
+    /// The estimated cost of all verdicts, when prices were given.
+    pub fn cost(&self) -> Option<f64> {
+        let prices = self.prices?;
+        let tokens = self.tokens();
+        Some(
+            tokens.input_tokens as f64 * prices.input_per_million / 1e6
+                + tokens.output_tokens as f64 * prices.output_per_million / 1e6,
+        )
+    }
+
+    /// The latency at quantile `q` (0 to 1), nearest rank.
+    pub fn latency(&self, q: f64) -> Duration {
+        let mut all: Vec<Duration> = self.outcomes.iter().map(|o| o.latency).collect();
+        all.sort();
+        if all.is_empty() {
+            return Duration::ZERO;
+        }
+        let rank = ((q * all.len() as f64).ceil() as usize).clamp(1, all.len());
+        all[rank - 1]
+    }
+
     pub fn score(&self, kind: Kind) -> Score {
         Score {
             correct: self.outcomes.iter().filter(|o| o.correct(kind)).count(),
@@ -346,24 +465,57 @@ impl Report {
             .fold(f64::INFINITY, f64::min)
     }
 
-    /// `judge-eval: offline judge: stop 0.90 (45/50), applies 0.82 (41/50)`
+    /// `judge-eval: offline judge: stop 0.90 (45/50), applies 0.82 (41/50), send 0.88
+    /// (44/50), stop-met sends 0.04 (1/25), unsure 3 [frozen]`
     pub fn summary_line(&self) -> String {
         format!(
-            "judge-eval: {}: stop {}, applies {}",
+            "judge-eval: {}: stop {}, applies {}, send {}, stop-met sends {}, unsure {} [{}]",
             self.judge,
             self.score(Kind::StopTriggerMet),
-            self.score(Kind::DescriptionApplies)
+            self.score(Kind::DescriptionApplies),
+            self.send_score(),
+            self.stop_met_sends(),
+            self.unsure(),
+            self.part
         )
     }
 }
 
-impl fmt::Display for Report {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Report {
+    /// The report as text; `with_ids` lists the misclassified cases (left out for a part
+    /// that must not be read while tuning).
+    pub fn render(&self, with_ids: bool) -> String {
+        let mut out = String::new();
+        let _ = self.write(&mut out, with_ids);
+        out
+    }
+
+    fn write(&self, f: &mut impl fmt::Write, with_ids: bool) -> fmt::Result {
         writeln!(
             f,
-            "{} cases, judged by the {}",
+            "{}: {} cases, judged by the {}",
+            self.part,
             self.outcomes.len(),
             self.judge
+        )?;
+        writeln!(
+            f,
+            "send decision: {}  stop-met sends: {}  held as unsure: {}",
+            self.send_score(),
+            self.stop_met_sends(),
+            self.unsure()
+        )?;
+        let tokens = self.tokens();
+        writeln!(
+            f,
+            "tokens: {} in, {} out  latency p50 {} ms, p95 {} ms{}",
+            tokens.input_tokens,
+            tokens.output_tokens,
+            self.latency(0.5).as_millis(),
+            self.latency(0.95).as_millis(),
+            self.cost()
+                .map(|c| format!("  estimated cost {c:.4} USD ({:.6} per verdict)", c / self.outcomes.len().max(1) as f64))
+                .unwrap_or_default()
         )?;
         for kind in Kind::ALL {
             let c = self.confusion(kind);
@@ -379,10 +531,20 @@ impl fmt::Display for Report {
         }
         let wrong = self.misclassified();
         writeln!(f, "\nmisclassified: {}", wrong.len())?;
-        for (id, what) in &wrong {
-            writeln!(f, "  {id}: {what}")?;
+        if with_ids {
+            for (id, what) in &wrong {
+                writeln!(f, "  {id}: {what}")?;
+            }
+        } else {
+            writeln!(f, "  (ids not shown for this part)")?;
         }
         write!(f, "{}", self.summary_line())
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, true)
     }
 }
 
@@ -396,9 +558,13 @@ pub async fn evaluate(
     let mut outcomes = Vec::with_capacity(cases.len());
     for case in cases {
         let request = build_request(case, now)?;
-        let got = judge
-            .assess(&request)
-            .await
+        let started = Instant::now();
+        let verdict = judge.assess(&request).await;
+        let latency = started.elapsed();
+        let (unsure, usage) = verdict.as_ref().map_or((false, TokenUsage::default()), |v| {
+            (v.unsure.is_some(), v.usage.unwrap_or_default())
+        });
+        let got = verdict
             .map(|verdict| Expected {
                 stop_trigger_met: verdict.stop_trigger_met,
                 description_applies: verdict.description_applies,
@@ -409,10 +575,15 @@ pub async fn evaluate(
             language: case.language.clone(),
             expected: case.expected,
             got,
+            unsure,
+            usage,
+            latency,
         });
     }
     Ok(Report {
         judge: judge_name.to_owned(),
+        part: "cases".to_owned(),
         outcomes,
+        prices: None,
     })
 }

@@ -1,6 +1,6 @@
-//! Small, deterministic text helpers shared by both judges: word splitting, accent
-//! folding, a stop-word language guesser for the five languages the service is tested in,
-//! and URL spotting.
+//! Small, deterministic text helpers shared by the judges: word splitting, accent
+//! folding, a stop-word language guesser for the eight languages the service is tested in
+//! (en, de, es, pt, fr, it, nl, tr), and URL spotting.
 //!
 //! The language guess is deliberately simple: it counts words that are frequent in one
 //! language and rare in the others (articles, pronouns, "thanks", "hello", …) plus a few
@@ -17,10 +17,22 @@ pub enum Language {
     Es,
     Pt,
     Fr,
+    It,
+    Nl,
+    Tr,
 }
 
 impl Language {
-    pub const ALL: [Self; 5] = [Self::En, Self::De, Self::Es, Self::Pt, Self::Fr];
+    pub const ALL: [Self; 8] = [
+        Self::En,
+        Self::De,
+        Self::Es,
+        Self::Pt,
+        Self::Fr,
+        Self::It,
+        Self::Nl,
+        Self::Tr,
+    ];
 
     /// The ISO 639-1 code.
     pub const fn code(self) -> &'static str {
@@ -30,6 +42,9 @@ impl Language {
             Self::Es => "es",
             Self::Pt => "pt",
             Self::Fr => "fr",
+            Self::It => "it",
+            Self::Nl => "nl",
+            Self::Tr => "tr",
         }
     }
 
@@ -52,6 +67,9 @@ impl Language {
             Self::Es => ES_MARKERS,
             Self::Pt => PT_MARKERS,
             Self::Fr => FR_MARKERS,
+            Self::It => IT_MARKERS,
+            Self::Nl => NL_MARKERS,
+            Self::Tr => TR_MARKERS,
         }
     }
 
@@ -62,6 +80,9 @@ impl Language {
             Self::Es => &['ñ', '¿', '¡'],
             Self::Pt => &['ã', 'õ'],
             Self::Fr => &['è', 'ù', 'œ', 'ë', 'î'],
+            Self::It => &[],
+            Self::Nl => &['ĳ'],
+            Self::Tr => &['ı', 'ğ', 'ş', 'İ'],
         }
     }
 }
@@ -72,7 +93,7 @@ impl std::fmt::Display for Language {
     }
 }
 
-// Words frequent in one language and rare in the other four. Words shared by two of them
+// Words frequent in one language and rare in the other seven. Words shared by two of them
 // ("de", "que", "la", "me", "no", "mais", "es", "die", …) are left out on purpose.
 #[rustfmt::skip]
 const EN_MARKERS: &[&str] = &[
@@ -110,6 +131,28 @@ const FR_MARKERS: &[&str] = &[
     "ce", "cette", "il", "elle", "ne", "j'ai", "d'accord", "au", "aux", "votre", "vos", "j", "qu",
     "n'ai", "je", "ça", "salut", "besoin", "encore",
 ];
+#[rustfmt::skip]
+const IT_MARKERS: &[&str] = &[
+    "gli", "sono", "grazie", "ciao", "buongiorno", "voglio", "ho", "abbiamo", "della", "nel",
+    "per", "che", "anche", "domani", "già", "mio", "vorrei", "posso", "quanto", "costa",
+    "ancora", "adesso", "bene", "molto", "perché", "prenotato", "appuntamento", "comprato",
+    "più", "questo", "questa", "allora", "niente", "sarebbe", "potete", "avete", "vediamo",
+    "sei", "siamo",
+];
+#[rustfmt::skip]
+const NL_MARKERS: &[&str] = &[
+    "het", "een", "ik", "jij", "niet", "wel", "zijn", "bedankt", "dank", "hoi", "graag", "nog",
+    "geen", "heb", "hebben", "wil", "kunnen", "mijn", "wij", "ons", "voor", "met", "van", "maar",
+    "ook", "wanneer", "hoeveel", "afspraak", "geboekt", "gekocht", "alvast", "misschien",
+    "jullie", "toch", "klopt", "jouw", "uw", "bent", "zou", "moet", "vandaag",
+];
+#[rustfmt::skip]
+const TR_MARKERS: &[&str] = &[
+    "merhaba", "teşekkürler", "teşekkür", "ederim", "sağol", "sağolun", "evet", "hayır",
+    "bir", "bu", "ve", "ama", "için", "ile", "ben", "biz", "siz", "var", "yok", "mı", "mü",
+    "kadar", "yarın", "bugün", "randevu", "istiyorum", "istemiyorum",
+    "lütfen", "tamam", "aldım", "şimdi", "daha", "çok", "iyi", "günler", "olur", "değil",
+];
 
 /// Lowercased words of `text`: letters, digits and inner apostrophes (`don't`, `j'ai`).
 /// Curly apostrophes are folded to `'`.
@@ -138,6 +181,9 @@ pub fn fold(text: &str) -> String {
             'ù' | 'ú' | 'û' | 'ü' => out.push('u'),
             'ý' | 'ÿ' => out.push('y'),
             'ß' => out.push_str("ss"),
+            'ı' => out.push('i'),
+            'ğ' => out.push('g'),
+            'ş' => out.push('s'),
             'œ' => out.push_str("oe"),
             '’' | '`' | '´' => out.push('\''),
             other => out.push(other),
@@ -147,7 +193,7 @@ pub fn fold(text: &str) -> String {
 }
 
 /// Per-language marker counts for `text`, in [`Language::ALL`] order.
-fn scores(text: &str) -> [usize; 5] {
+fn scores(text: &str) -> [usize; 8] {
     let words = words(text);
     let lowered = text.to_lowercase();
     Language::ALL.map(|language| {
@@ -187,7 +233,7 @@ pub fn detect_confidently(text: &str) -> Option<Language> {
     (score >= 2 && score >= 2 * second.max(1) && score > second).then_some(best)
 }
 
-fn best_two(scores: &[usize; 5]) -> ((Language, usize), (Language, usize)) {
+fn best_two(scores: &[usize; 8]) -> ((Language, usize), (Language, usize)) {
     let mut ranked: Vec<(Language, usize)> = Language::ALL.into_iter().zip(*scores).collect();
     // Stable sort: equal scores keep the order of Language::ALL.
     ranked.sort_by_key(|entry| std::cmp::Reverse(entry.1));
@@ -256,6 +302,18 @@ mod tests {
                 "Merci, j'ai déjà réservé le rendez-vous pour demain.",
                 Language::Fr,
             ),
+            (
+                "Grazie, ho già prenotato l'appuntamento per domani.",
+                Language::It,
+            ),
+            (
+                "Bedankt, ik heb de afspraak voor morgen al geboekt.",
+                Language::Nl,
+            ),
+            (
+                "Teşekkürler, yarın için randevu aldım.",
+                Language::Tr,
+            ),
         ];
         for (text, language) in cases {
             assert_eq!(guess(text), Some(language), "{text}");
@@ -274,7 +332,8 @@ mod tests {
     fn when_a_code_has_a_region_then_the_language_is_still_known() {
         assert_eq!(Language::from_code("pt-BR"), Some(Language::Pt));
         assert_eq!(Language::from_code("ES_419"), Some(Language::Es));
-        assert_eq!(Language::from_code("it"), None);
+        assert_eq!(Language::from_code("it"), Some(Language::It));
+        assert_eq!(Language::from_code("sv"), None);
     }
 
     #[test]

@@ -15,10 +15,16 @@
 //! Neither judge is given, nor can return, a recipient or a channel: a verdict only says
 //! stop or not, applies or not, when, and (for an `ai` message) what.
 
+pub mod bedrock;
+pub mod contract;
 pub mod eval;
 pub mod language;
 pub mod offline;
 pub mod openai;
 
+pub use bedrock::{BedrockConfig, BedrockConfigError, BedrockJudge};
 pub use offline::OfflineJudge;
-pub use openai::{OpenAiConfig, OpenAiConfigError, OpenAiJudge};
+pub use openai::{OpenAiConfig, OpenAiConfigError, OpenAiJudge, OutputMode};
+
+#[cfg(test)]
+pub(crate) mod test_support;

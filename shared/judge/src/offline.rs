@@ -100,6 +100,9 @@ impl OfflineJudge {
             applies_reason,
             wait_until,
             message_text,
+            evidence: followup_ports::VerdictEvidence::default(),
+            unsure: None,
+            usage: None,
         })
     }
 }
@@ -835,6 +838,18 @@ fn templates(language: Language) -> (&'static str, &'static str) {
         Language::Fr => (
             "Bonjour ! Je reviens vers vous suite à notre échange. Puis-je vous aider avec autre chose ?",
             "Bonjour ! Puis-je vous aider ?",
+        ),
+        Language::It => (
+            "Ciao! Riprendo la nostra conversazione. Posso aiutarti con qualcos'altro?",
+            "Ciao! Posso aiutarti?",
+        ),
+        Language::Nl => (
+            "Hallo! Ik kom even terug op ons gesprek. Kan ik je ergens anders mee helpen?",
+            "Hallo! Kan ik je nog helpen?",
+        ),
+        Language::Tr => (
+            "Merhaba! Görüşmemize geri dönmek istedim. Size başka bir konuda yardımcı olabilir miyim?",
+            "Merhaba! Yardımcı olabilir miyim?",
         ),
     }
 }

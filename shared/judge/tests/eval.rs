@@ -4,19 +4,33 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 
 use followup_judge::OfflineJudge;
-use followup_judge::eval::{self, EVAL_NOW, Kind};
+use followup_judge::eval::{self, EVAL_NOW, Kind, Part};
 
 /// Accuracy below this on either decision is a regression worth a look. Not the
 /// measured value: the eval prints that.
 const FLOOR: f64 = 0.7;
 
 #[test]
-fn when_the_fixtures_are_loaded_then_they_cover_five_languages_three_platforms_and_both_labels() {
-    let cases = eval::load_cases(&eval::default_fixtures_path()).expect("fixtures");
-    assert!(cases.len() >= 48, "{} cases", cases.len());
+fn when_the_labelled_set_is_loaded_then_it_has_400_cases_and_a_frozen_third() {
+    let tuning = eval::load_cases(&Part::Tuning.path()).expect("tuning part");
+    let frozen = eval::load_cases(&Part::Frozen.path()).expect("frozen part");
+    let all = tuning.len() + frozen.len();
+    assert!(all >= 400, "{all} cases");
+    assert!(frozen.len() * 10 >= all * 3, "frozen {} of {all}", frozen.len());
+    let tuning_ids: BTreeSet<&str> = tuning.iter().map(|c| c.id.as_str()).collect();
+    assert!(
+        frozen.iter().all(|c| !tuning_ids.contains(c.id.as_str())),
+        "no case is in both parts"
+    );
+    for cases in [&tuning, &frozen] {
+        assert_covers_languages_platforms_and_labels(cases, &["en", "de", "es", "pt", "fr", "it", "nl", "tr"]);
+    }
+}
+
+fn assert_covers_languages_platforms_and_labels(cases: &[eval::Case], languages: &[&str]) {
 
     let mut per_language: BTreeMap<&str, usize> = BTreeMap::new();
-    for case in &cases {
+    for case in cases {
         *per_language.entry(case.language.as_str()).or_default() += 1;
         assert!(
             case.id.starts_with(&format!("{}-", case.language)),
@@ -24,7 +38,7 @@ fn when_the_fixtures_are_loaded_then_they_cover_five_languages_three_platforms_a
             case.id
         );
     }
-    for language in ["en", "de", "es", "pt", "fr"] {
+    for language in languages {
         let count = per_language.get(language).copied().unwrap_or(0);
         assert!(count >= 6, "{language}: {count} cases");
     }
@@ -41,9 +55,9 @@ fn when_the_fixtures_are_loaded_then_they_cover_five_languages_three_platforms_a
 }
 
 #[tokio::test]
-async fn when_the_offline_judge_runs_over_the_fixtures_then_accuracy_is_computed_per_kind_and_language()
+async fn when_the_offline_judge_runs_over_the_tuning_part_then_accuracy_is_computed_per_kind_and_language()
  {
-    let cases = eval::load_cases(&eval::default_fixtures_path()).expect("fixtures");
+    let cases = eval::load_cases(&Part::Tuning.path()).expect("fixtures");
     let report = eval::evaluate(&OfflineJudge::new(), "offline judge", &cases, EVAL_NOW)
         .await
         .expect("report");
@@ -63,7 +77,7 @@ async fn when_the_offline_judge_runs_over_the_fixtures_then_accuracy_is_computed
         );
         assert_eq!(confusion.errors, 0, "the offline judge never fails");
         let by_language = report.score_by_language(kind);
-        assert_eq!(by_language.len(), 5);
+        assert_eq!(by_language.len(), 8);
         assert_eq!(
             by_language.values().map(|s| s.total).sum::<usize>(),
             cases.len()
@@ -79,19 +93,29 @@ async fn when_the_offline_judge_runs_over_the_fixtures_then_accuracy_is_computed
         .into_iter()
         .all(|k| report.score(k).correct == cases.len());
     assert_eq!(wrong == 0, all_right);
+    let send = report.send_score();
+    assert_eq!(send.total, cases.len());
+    let stop_met = report.stop_met_sends();
+    assert_eq!(
+        stop_met.total,
+        cases.iter().filter(|c| c.expected.stop_trigger_met).count()
+    );
     let summary = report.summary_line();
     assert!(
         summary.starts_with("judge-eval: offline judge: stop "),
         "{summary}"
     );
     assert!(summary.contains(", applies "), "{summary}");
+    assert!(summary.contains(", send "), "{summary}");
+    assert!(summary.contains(", stop-met sends "), "{summary}");
     assert!(report.to_string().ends_with(&summary));
+    assert!(!report.render(false).contains(&cases[0].id) || wrong == 0);
 }
 
 #[test]
-fn when_judge_eval_runs_with_a_minimum_it_meets_then_it_exits_zero_and_ends_with_the_summary() {
+fn when_judge_eval_runs_with_gates_it_meets_then_it_exits_zero_and_ends_with_the_frozen_summary() {
     let output = Command::new(env!("CARGO_BIN_EXE_judge-eval"))
-        .args(["--min-accuracy", "0.7"])
+        .args(["--min-accuracy", "0.5", "--max-stop-met-sends", "0.5"])
         .output()
         .expect("run judge-eval");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -102,10 +126,11 @@ fn when_judge_eval_runs_with_a_minimum_it_meets_then_it_exits_zero_and_ends_with
     );
     let last = stdout.lines().last().unwrap_or_default();
     assert!(
-        last.starts_with("judge-eval: offline judge: stop "),
+        last.starts_with("judge-eval: offline judge: stop ") && last.ends_with("[frozen]"),
         "{last}"
     );
-    assert!(stdout.contains("misclassified:"));
+    assert!(stdout.contains("[tuning]"), "both parts are reported");
+    assert!(stdout.contains("(ids not shown for this part)"));
     assert!(stdout.contains("confusion:"));
 }
 
@@ -148,7 +173,7 @@ fn when_accuracy_is_below_the_minimum_then_judge_eval_exits_non_zero() {
         stdout
             .lines()
             .last()
-            .is_some_and(|l| l.contains("stop 0.00 (0/1), applies 1.00 (1/1)")),
+            .is_some_and(|l| l.contains("stop 0.00 (0/1), applies 1.00 (1/1), send 0.00 (0/1)")),
         "{stdout}"
     );
 }

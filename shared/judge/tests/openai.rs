@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use followup_domain::{FollowUpDraft, Platform, Secret, Timestamp};
 use followup_judge::openai::SCHEMA_NAME;
-use followup_judge::{OpenAiConfig, OpenAiConfigError, OpenAiJudge};
-use followup_ports::{Judge, JudgeError, JudgeRequest, Speaker, TranscriptLine};
+use followup_judge::{OpenAiConfig, OpenAiConfigError, OpenAiJudge, OutputMode};
+use followup_ports::{Judge, JudgeError, JudgeRequest, Speaker, TokenUsage, TranscriptLine};
 use serde_json::{Value, json};
 
 const KEY: &str = "sk-test-0123456789abcdef-SECRET";
@@ -147,10 +147,13 @@ fn api_error(status: u16, kind: &str, message: &str) -> Reply {
 
 fn answer(overrides: Value) -> String {
     let mut base = json!({
+        "stop_evidence": "Let me check my calendar",
         "stop_trigger_met": false,
         "stop_reason": "The customer has not confirmed yet.",
+        "applies_evidence": "can I book a cleaning",
         "description_applies": true,
         "applies_reason": "The customer asked for an appointment.",
+        "timing_reason": "The customer went quiet four hours ago.",
         "send_now": true,
         "wait_minutes": null,
         "message_text": "Hi! Would you still like to book? Tuesday 10:00 or Thursday 15:00 are free.",
@@ -266,8 +269,11 @@ async fn when_assessing_then_the_request_carries_the_schema_model_key_and_delimi
         .filter_map(Value::as_str)
         .collect();
     for field in [
+        "stop_evidence",
         "stop_trigger_met",
         "stop_reason",
+        "applies_evidence",
+        "timing_reason",
         "description_applies",
         "applies_reason",
         "send_now",
@@ -321,7 +327,7 @@ async fn when_assessing_then_the_request_carries_the_schema_model_key_and_delimi
 #[tokio::test]
 async fn when_customer_text_attempts_an_injection_then_it_reaches_the_model_only_inside_the_data_block()
  {
-    let server = Server::start(|_| ok(&answer(json!({})))).await;
+    let server = Server::start(|_| ok(&answer(json!({"stop_evidence": ""})))).await;
     let request = judge_request(true, true, INJECTION);
     server.judge().assess(&request).await.expect("verdict");
     let (_, body) = server.request(0);
@@ -376,12 +382,86 @@ async fn when_the_model_asks_to_wait_then_wait_until_is_now_plus_minutes() {
 }
 
 #[tokio::test]
-async fn when_the_model_waits_past_the_window_then_the_wait_is_clamped_to_latest_send_at() {
-    let server =
-        Server::start(|_| ok(&answer(json!({"send_now": false, "wait_minutes": 5000})))).await;
-    let request = default_request();
-    let verdict = server.judge().assess(&request).await.expect("verdict");
-    assert_eq!(verdict.wait_until, Some(request.latest_send_at));
+async fn when_the_model_waits_past_the_window_then_the_answer_is_refused() {
+    assert_invalid(
+        ok(&answer(json!({"send_now": false, "wait_minutes": 5000}))),
+        default_request(),
+        "wait_minutes",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn when_the_mode_is_json_object_then_the_schema_rides_in_response_format() {
+    let server = Server::start(|_| ok(&answer(json!({})))).await;
+    let judge = server.judge_with(|c| c.output_mode = OutputMode::JsonObject);
+    let verdict = judge.assess(&default_request()).await.expect("verdict");
+    assert_eq!(
+        verdict.usage,
+        Some(TokenUsage {
+            input_tokens: 10,
+            output_tokens: 10
+        })
+    );
+    let (_, body) = server.request(0);
+    assert_eq!(body["response_format"]["type"], "json_object");
+    assert_eq!(
+        body["response_format"]["schema"]["required"][0],
+        "stop_evidence"
+    );
+    assert!(body.get("tools").is_none());
+}
+
+fn tool_call_completion(arguments: &str) -> String {
+    json!({
+        "id": "chatcmpl-2",
+        "object": "chat.completion",
+        "choices": [{
+            "index": 0,
+            "message": {"role": "assistant", "content": null, "tool_calls": [{
+                "id": "call_1", "type": "function",
+                "function": {"name": SCHEMA_NAME, "arguments": arguments}
+            }]},
+            "finish_reason": "tool_calls"
+        }],
+        "usage": {"prompt_tokens": 700, "completion_tokens": 90, "total_tokens": 790}
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn when_the_mode_is_tools_then_the_verdict_is_the_forced_calls_arguments() {
+    let server = Server::start(|_| Reply::Raw(200, tool_call_completion(&answer(json!({}))))).await;
+    let judge = server.judge_with(|c| c.output_mode = OutputMode::Tools);
+    let verdict = judge.assess(&default_request()).await.expect("verdict");
+    assert!(verdict.description_applies);
+    assert_eq!(verdict.usage.map(|u| u.input_tokens), Some(700));
+    let (_, body) = server.request(0);
+    assert_eq!(body["tools"][0]["function"]["name"], SCHEMA_NAME);
+    assert_eq!(body["tool_choice"]["function"]["name"], SCHEMA_NAME);
+    assert!(body.get("response_format").is_none());
+}
+
+#[tokio::test]
+async fn when_the_mode_is_tools_and_the_model_writes_text_instead_then_the_answer_is_invalid() {
+    let server = Server::start(|_| ok(&answer(json!({})))).await;
+    let judge = server.judge_with(|c| c.output_mode = OutputMode::Tools);
+    let error = judge.assess(&default_request()).await.expect_err("no tool call");
+    assert!(
+        matches!(&error, JudgeError::InvalidAnswer(m) if m.contains("tool call")),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn when_the_output_mode_is_configured_then_known_values_parse_and_others_are_refused() {
+    assert_eq!(OutputMode::parse("json_object"), Ok(OutputMode::JsonObject));
+    assert_eq!(OutputMode::parse("JSON-SCHEMA"), Ok(OutputMode::JsonSchema));
+    assert_eq!(OutputMode::parse(" tools "), Ok(OutputMode::Tools));
+    assert!(matches!(
+        OutputMode::parse("grammar"),
+        Err(OpenAiConfigError::OutputMode(_))
+    ));
 }
 
 #[tokio::test]
@@ -679,7 +759,7 @@ async fn when_the_text_is_in_another_language_than_the_customer_then_the_answer_
         )
     };
     assert_invalid(
-        ok(&answer(json!({"language": "en"}))),
+        ok(&answer(json!({"language": "en", "stop_evidence": ""}))),
         german(),
         "declared language differs",
     )
@@ -687,6 +767,7 @@ async fn when_the_text_is_in_another_language_than_the_customer_then_the_answer_
     assert_invalid(
         ok(&answer(json!({
             "language": "de",
+            "stop_evidence": "",
             "message_text": "Hi! Would you still like to book? Just let us know."
         }))),
         german(),
@@ -697,6 +778,7 @@ async fn when_the_text_is_in_another_language_than_the_customer_then_the_answer_
     let server = Server::start(|_| {
         ok(&answer(json!({
             "language": "de",
+            "stop_evidence": "Ich schaue noch in meinen Kalender",
             "message_text": "Hallo! Möchten Sie noch einen Termin? Dienstag oder Donnerstag ist frei."
         })))
     })

@@ -26,6 +26,9 @@ pub struct LambdaConfig {
     pub ai_first_check_minutes: u32,
     pub llm_base_url: Option<String>,
     pub llm_model: String,
+    pub llm_output_mode: String,
+    /// A Bedrock model or inference-profile id: when set, Bedrock is the judge.
+    pub bedrock_model_id: Option<String>,
     pub graph_base_url: String,
     pub graph_api_version: String,
 }
@@ -86,6 +89,9 @@ impl LambdaConfig {
             )?,
             llm_base_url: optional("FOLLOWUP_LLM_BASE_URL"),
             llm_model: optional("FOLLOWUP_LLM_MODEL").unwrap_or_else(|| "gpt-4.1-mini".to_owned()),
+            llm_output_mode: optional("FOLLOWUP_LLM_OUTPUT_MODE")
+                .unwrap_or_else(|| "json_schema".to_owned()),
+            bedrock_model_id: optional("FOLLOWUP_BEDROCK_MODEL_ID"),
             graph_base_url: optional("FOLLOWUP_GRAPH_BASE_URL")
                 .unwrap_or_else(|| followup_graph::GraphConfig::DEFAULT_BASE_URL.to_owned()),
             graph_api_version: optional("FOLLOWUP_GRAPH_API_VERSION")
@@ -138,6 +144,8 @@ mod tests {
         assert_eq!(config.window_margin_minutes, 15);
         assert_eq!(config.chatbots_claim, "followup_chatbots");
         assert_eq!(config.llm_base_url, None);
+        assert_eq!(config.bedrock_model_id, None);
+        assert_eq!(config.llm_output_mode, "json_schema");
     }
 
     #[test]

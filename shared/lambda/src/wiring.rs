@@ -13,7 +13,9 @@ use followup_aws::secrets::{DeploymentSecrets, load_secrets};
 use followup_domain::WindowPolicy;
 use followup_graph::{GraphClient, GraphConfig};
 use followup_http::{ApiTokens, AppDeps, AppState, WebhookSecrets};
-use followup_judge::{OfflineJudge, OpenAiConfig, OpenAiJudge};
+use followup_judge::{
+    BedrockConfig, BedrockJudge, OfflineJudge, OpenAiConfig, OpenAiJudge, OutputMode,
+};
 use followup_ports::{Clock, Judge, SystemClock};
 
 use crate::config::LambdaConfig;
@@ -38,6 +40,35 @@ pub fn init_logging() {
         .with_current_span(false)
         .without_time()
         .init();
+}
+
+/// Bedrock when a model id is set (IAM only), else an OpenAI-compatible server when a
+/// base URL is set, else the offline judge.
+fn judge(
+    sdk: &aws_config::SdkConfig,
+    config: &LambdaConfig,
+    secrets: &DeploymentSecrets,
+) -> Result<Arc<dyn Judge>, InitError> {
+    if config.bedrock_model_id.is_some() && config.llm_base_url.is_some() {
+        return Err(InitError::Setting(
+            "set FOLLOWUP_BEDROCK_MODEL_ID or FOLLOWUP_LLM_BASE_URL, not both".to_owned(),
+        ));
+    }
+    if let Some(model_id) = &config.bedrock_model_id {
+        let judge = BedrockJudge::new(sdk, BedrockConfig::new(model_id.clone()))
+            .map_err(|e| InitError::Setting(format!("Bedrock judge: {e}")))?;
+        return Ok(Arc::new(judge));
+    }
+    let Some(base_url) = &config.llm_base_url else {
+        return Ok(Arc::new(OfflineJudge));
+    };
+    let mut settings = OpenAiConfig::new(base_url.clone(), config.llm_model.clone());
+    settings.api_key = secrets.llm_api_key.clone();
+    settings.output_mode = OutputMode::parse(&config.llm_output_mode)
+        .map_err(|e| InitError::Setting(e.to_string()))?;
+    Ok(Arc::new(
+        OpenAiJudge::new(settings).map_err(|e| InitError::Setting(e.to_string()))?,
+    ))
 }
 
 /// A function's adapters and services, built once at cold start.
@@ -69,14 +100,7 @@ impl Deployment {
             aws_sdk_sqs::Client::new(&sdk),
             Arc::clone(&clock),
         );
-        let judge: Arc<dyn Judge> = match &config.llm_base_url {
-            None => Arc::new(OfflineJudge),
-            Some(base_url) => {
-                let mut settings = OpenAiConfig::new(base_url.clone(), config.llm_model.clone());
-                settings.api_key = secrets.llm_api_key.clone();
-                Arc::new(OpenAiJudge::new(settings).map_err(|e| InitError::Setting(e.to_string()))?)
-            }
-        };
+        let judge = judge(&sdk, &config, &secrets)?;
         let messenger = GraphClient::new(GraphConfig {
             base_url: config.graph_base_url.clone(),
             api_version: config.graph_api_version.clone(),

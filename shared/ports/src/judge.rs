@@ -54,6 +54,27 @@ pub struct JudgeVerdict {
     pub wait_until: Option<Timestamp>,
     /// For an `ai` message: the text to send.
     pub message_text: Option<String>,
+    /// What the judge quoted for its conclusions (empty when it quoted nothing).
+    pub evidence: VerdictEvidence,
+    /// Set when the judge is not confident enough to send: the follow-up is held (not
+    /// sent, logged as `judge_unsure`) with this reason, whatever the other fields say.
+    pub unsure: Option<String>,
+    /// Model tokens the verdict cost, when a model gave it.
+    pub usage: Option<TokenUsage>,
+}
+
+/// Short quotes from the transcript that a verdict rests on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VerdictEvidence {
+    pub stop: String,
+    pub applies: String,
+}
+
+/// Tokens one model call used.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TokenUsage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
 }
 
 #[derive(Debug, thiserror::Error)]

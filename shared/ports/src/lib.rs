@@ -13,7 +13,10 @@ mod store;
 mod templates;
 
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use judge::{Judge, JudgeError, JudgeRequest, JudgeVerdict, Speaker, TranscriptLine};
+pub use judge::{
+    Judge, JudgeError, JudgeRequest, JudgeVerdict, Speaker, TokenUsage, TranscriptLine,
+    VerdictEvidence,
+};
 pub use messenger::{Messenger, OutboundBody, OutboundMessage, SendError, SendReceipt};
 pub use scheduler::{DueHandler, DueItem, DueKey, Scheduler, SchedulerError};
 pub use store::{

@@ -18,6 +18,15 @@ pub struct DueItem {
     pub key: DueKey,
     pub silence_period: u64,
     pub due_at: Timestamp,
+    /// How many judge calls for this item failed so far (0 for a first fire). Carried in
+    /// the schedule's payload, so retries back off and stop without a store read.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub judge_attempts: u32,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl DueKey {
