@@ -1876,15 +1876,19 @@ schemas.update({
             "follow_up_id": FOLLOW_UP_ID_SCHEMA,
             "silence_period": PERIOD_SCHEMA,
             "reason": {"type": "string",
-                       "enum": ["description_does_not_apply", "window_closed", "judge_failed", "opted_out",
-                                "template_not_approved"],
+                       "enum": ["description_does_not_apply", "window_closed", "judge_failed", "judge_unsure",
+                                "opted_out", "template_not_approved"],
                        "description": "`description_does_not_apply`: the judge found the follow-up's "
                                       "description does not fit this conversation; `window_closed`: past the "
                                       "24 h window (minus the safety margin) with no WhatsApp template to "
                                       "send instead, or Meta answered that the window is closed; "
                                       "`judge_failed`: the judge could not be asked (timeout, unavailable, "
-                                      "invalid answer, or no text for an `ai` message), and nothing is sent "
-                                      "without a verdict; `opted_out`: Meta refused because the customer "
+                                      "invalid answer, or no text for an `ai` message) on any of its attempts "
+                                      "(each failure is retried after 5, 10, 20, 40 minutes while a send would "
+                                      "still be possible, see `waiting` with `judge_retry`), and nothing is sent "
+                                      "without a verdict; `judge_unsure`: the judge was not confident that the "
+                                      "follow-up still makes sense (the offline judge's unsure band), so it was "
+                                      "held rather than risk a wrong send; `opted_out`: Meta refused because the customer "
                                       "opted out of marketing messages; `template_not_approved`: past the "
                                       "window, and the chatbot's template catalogue says the follow-up's "
                                       "WhatsApp template cannot be sent (paused, disabled, rejected, deleted, "
@@ -1895,9 +1899,10 @@ schemas.update({
         }),
     "WaitingLogEntry": log_entry(
         "waiting",
-        "`ai` delay: the judge asked to check again later, in the same silence period. The pending "
-        "follow-up moves to `until` (see the conversation's `pending`) and is judged again then. The judge "
-        "is only allowed to wait while a send at `until` would still be possible.",
+        "`ai` delay: the judge asked to check again later, in the same silence period; or, with "
+        "`judge_retry`, the judge could not be asked (or its answer failed the checks) and is asked again "
+        "then. The pending follow-up moves to `until` (see the conversation's `pending`) and is judged again "
+        "then. Waiting is only allowed while a send at `until` would still be possible.",
         ["follow_up_id", "silence_period", "until"],
         {
             "follow_up_id": FOLLOW_UP_ID_SCHEMA,
@@ -1905,6 +1910,10 @@ schemas.update({
             "until": {"type": "string", "format": "date-time",
                       "description": "When it is checked again (RFC 3339, UTC).",
                       "examples": ["2026-11-24T13:41:27.512Z"]},
+            "judge_retry": {"type": "integer", "minimum": 1,
+                            "description": "Present after a judge failure: how many judge attempts failed "
+                                           "so far. After the fifth, the follow-up is skipped "
+                                           "(`judge_failed`)."},
         }),
     "StoppedLogEntry": log_entry(
         "stopped",
@@ -2063,7 +2072,7 @@ schemas.update({
             "skipped": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1},
                         "description": "Judged and not sent, by `reason` of the `skipped` entries "
                                        "(`description_does_not_apply`, `window_closed`, `judge_failed`, "
-                                       "`opted_out`, `template_not_approved`). `{}` when none."},
+                                       "`judge_unsure`, `opted_out`, `template_not_approved`). `{}` when none."},
             "stopped": {"type": "integer", "minimum": 0,
                         "description": "Times the judge found the stop trigger met when this follow-up came due."},
             "sent": {"type": "integer", "minimum": 0,
@@ -3267,12 +3276,14 @@ When a follow-up comes due, the service first **re-checks** it without the judge
 with its `reason`) when the customer wrote since (`stale`), the follow-up was deleted or deactivated, it \
 already went out in this silence period (`already_sent`), the stop trigger was met (`conversation_stopped`) \
 or the account is no longer connected. It then **claims the delivery**, so a follow-up never goes out \
-twice, even when it comes due twice or concurrently, and asks the **judge once**: the offline keyword judge \
-by default (a deterministic heuristic, not an LLM), or an OpenAI-compatible LLM when one is configured. The \
+twice, even when it comes due twice or concurrently, and asks the **judge once**: the offline judge by \
+default (a deterministic classifier over keyword rules, not an LLM), Amazon Bedrock or an \
+OpenAI-compatible LLM when one is configured. The \
 judge may find the stop trigger met (`stopped`; everything else pending in the conversation is `cancelled` \
 with `stop_trigger_met`), the description not applying (`skipped`), or, for an `ai` delay, ask to check \
-again later (`waiting`); it writes the text of an `ai` message. A judge failure skips the follow-up \
-(`judge_failed`). Then the **24 h window** decides: free-form text inside it, the WhatsApp template after \
+again later (`waiting`); it writes the text of an `ai` message. A judge that is not sure holds the \
+follow-up (`skipped`, `judge_unsure`). A judge failure is asked again later with backoff while a send is \
+still possible (`waiting` with `judge_retry`), then skips the follow-up (`judge_failed`). Then the **24 h window** decides: free-form text inside it, the WhatsApp template after \
 it (only while the template catalogue lists it as `APPROVED` or `FLAGGED`, else `skipped` with \
 `template_not_approved`), else `skipped` (`window_closed`). Every outcome is logged: `sent`, `failed` (Meta refused; not \
 retried), `skipped` (`opted_out`), or `outcome_unknown` (no answer from Meta; never retried); when Meta \

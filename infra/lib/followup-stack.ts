@@ -105,6 +105,19 @@ export class FollowupStack extends Stack {
       minLength: 1,
       description: 'Model name for the LLM judge (used only when LlmBaseUrl is set).',
     });
+    const llmOutputMode = new CfnParameter(this, 'LlmOutputMode', {
+      type: 'String',
+      default: 'json_schema',
+      allowedValues: ['json_schema', 'json_object', 'tools'],
+      description: 'How the OpenAI-compatible server is asked for structured output.',
+    });
+    const bedrockModelId = new CfnParameter(this, 'BedrockModelId', {
+      type: 'String',
+      default: '',
+      allowedPattern: '^([a-zA-Z0-9._:-]+)?$',
+      description:
+        'Amazon Bedrock model or inference-profile id for the judge (IAM only). Empty = no Bedrock judge.',
+    });
     const graphApiVersion = new CfnParameter(this, 'GraphApiVersion', {
       type: 'String',
       default: 'v25.0',
@@ -150,6 +163,9 @@ export class FollowupStack extends Stack {
 
     const hasLlmBaseUrl = new CfnCondition(this, 'HasLlmBaseUrl', {
       expression: Fn.conditionNot(Fn.conditionEquals(llmBaseUrl.valueAsString, '')),
+    });
+    const hasBedrockModel = new CfnCondition(this, 'HasBedrockModel', {
+      expression: Fn.conditionNot(Fn.conditionEquals(bedrockModelId.valueAsString, '')),
     });
     const hasAlarmTopic = new CfnCondition(this, 'HasAlarmTopic', {
       expression: Fn.conditionNot(Fn.conditionEquals(alarmTopicArn.valueAsString, '')),
@@ -393,9 +409,42 @@ export class FollowupStack extends Stack {
           Fn.conditionIf(hasLlmBaseUrl.logicalId, llmBaseUrl.valueAsString, Aws.NO_VALUE),
         ),
         FOLLOWUP_LLM_MODEL: llmModel.valueAsString,
+        FOLLOWUP_LLM_OUTPUT_MODE: llmOutputMode.valueAsString,
+        FOLLOWUP_BEDROCK_MODEL_ID: Token.asString(
+          Fn.conditionIf(hasBedrockModel.logicalId, bedrockModelId.valueAsString, Aws.NO_VALUE),
+        ),
         FOLLOWUP_GRAPH_API_VERSION: graphApiVersion.valueAsString,
       },
     });
+    // With a Bedrock judge: the sender may invoke exactly that model, or that inference
+    // profile and the foundation models it routes to (only through the profile).
+    const profileArn =
+      'arn:${AWS::Partition}:bedrock:${AWS::Region}:${AWS::AccountId}:inference-profile/${BedrockModelId}';
+    const judgeModelPolicy = new iam.CfnPolicy(this, 'JudgeModelPolicy', {
+      policyName: 'invoke-judge-model',
+      roles: [senderFn.role!.roleName],
+      policyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'bedrock:InvokeModel',
+            Resource: [
+              Fn.sub('arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/${BedrockModelId}'),
+              Fn.sub(profileArn),
+            ],
+          },
+          {
+            Effect: 'Allow',
+            Action: 'bedrock:InvokeModel',
+            Resource: Fn.sub('arn:${AWS::Partition}:bedrock:*::foundation-model/*'),
+            Condition: { StringEquals: { 'bedrock:InferenceProfileArn': Fn.sub(profileArn) } },
+          },
+        ],
+      },
+    });
+    judgeModelPolicy.cfnOptions.condition = hasBedrockModel;
+    judgeModelPolicy.overrideLogicalId('JudgeModelPolicy');
     // Grants the consume actions on the due queue to the sender's role.
     senderFn.addEventSource(
       new sources.SqsEventSource(dueQueue, {

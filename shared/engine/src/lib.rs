@@ -184,7 +184,7 @@ fn local_secret(data_dir: &Path, file: &str) -> Result<(String, PathBuf), Engine
 /// The offline judge unless a model is configured.
 fn judge(config: &EngineConfig) -> Result<Arc<dyn Judge>, EngineError> {
     let Some(base_url) = &config.llm_base_url else {
-        return Ok(Arc::new(OfflineJudge));
+        return Ok(Arc::new(OfflineJudge::new()));
     };
     let mut settings = OpenAiConfig::new(base_url.clone(), config.llm_model.clone());
     settings.api_key = config.llm_api_key.clone().map(Secret::new);

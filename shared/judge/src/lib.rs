@@ -19,6 +19,7 @@ pub mod bedrock;
 pub mod contract;
 pub mod eval;
 pub mod language;
+pub mod model;
 pub mod offline;
 pub mod openai;
 

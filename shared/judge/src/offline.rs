@@ -69,20 +69,64 @@ neutral template in the conversation's language.";
 /// Minutes after the customer's last message at which an `ai` delay sends.
 pub const AI_DELAY_MINUTES: u32 = 120;
 
-/// The deterministic keyword judge. See the module documentation.
+/// The deterministic offline judge: the checked-in classifier over the keyword rules
+/// (see the module documentation), or the keyword rules alone.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct OfflineJudge;
+pub struct OfflineJudge {
+    rules_only: bool,
+}
 
 impl OfflineJudge {
+    /// The classifier judge (the default).
     pub const fn new() -> Self {
-        Self
+        Self { rules_only: false }
+    }
+
+    /// The keyword rules alone, without the classifier: what the classifier builds on,
+    /// kept for comparison (`judge-eval --judge rules`) and for its tests.
+    pub const fn rules_only() -> Self {
+        Self { rules_only: true }
     }
 
     /// The verdict, synchronously (the judge does no I/O).
     pub fn decide(&self, request: &JudgeRequest) -> Result<JudgeVerdict, JudgeError> {
-        let (stop_trigger_met, stop_reason) = stop_trigger(request);
-        let (description_applies, applies_reason) = description_applies(request);
-        let proceeds = !stop_trigger_met && description_applies;
+        let (rule_stop, rule_stop_reason) = stop_trigger(request);
+        let (rule_applies, rule_applies_reason) = description_applies(request);
+        let (stop_trigger_met, stop_reason, description_applies, applies_reason, unsure) =
+            match crate::model::embedded().filter(|_| !self.rules_only) {
+                Some(model) => {
+                    let t = model.thresholds;
+                    let p_stop = model.stop.probability(&crate::model::stop_features(request));
+                    let p_applies = model
+                        .applies
+                        .probability(&crate::model::applies_features(request));
+                    let stop = p_stop >= t.stop;
+                    let applies = p_applies >= t.applies;
+                    let unsure = (!stop && applies && p_stop >= t.unsure).then(|| {
+                        format!(
+                            "stop probability {p_stop:.2} is in the unsure band {:.2}..{:.2}",
+                            t.unsure, t.stop
+                        )
+                    });
+                    (
+                        stop,
+                        format!("classifier: stop probability {p_stop:.2}; {rule_stop_reason}"),
+                        applies,
+                        format!(
+                            "classifier: applies probability {p_applies:.2}; {rule_applies_reason}"
+                        ),
+                        unsure,
+                    )
+                }
+                None => (
+                    rule_stop,
+                    rule_stop_reason,
+                    rule_applies,
+                    rule_applies_reason,
+                    None,
+                ),
+            };
+        let proceeds = !stop_trigger_met && description_applies && unsure.is_none();
         let wait_until = if request.decides_timing() && proceeds {
             timing(request)
         } else {
@@ -101,7 +145,7 @@ impl OfflineJudge {
             wait_until,
             message_text,
             evidence: followup_ports::VerdictEvidence::default(),
-            unsure: None,
+            unsure,
             usage: None,
         })
     }
@@ -475,7 +519,48 @@ fn last_customer_turn(transcript: &[TranscriptLine]) -> Vec<&TranscriptLine> {
     turn
 }
 
+/// Who said the stop phrase the rules found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SaidBy {
+    Customer,
+    Business,
+}
+
 fn stop_trigger(request: &JudgeRequest) -> (bool, String) {
+    match stop_match(request) {
+        Some((category, SaidBy::Customer)) => (
+            true,
+            format!("keyword heuristic: the customer's latest messages say they {category}"),
+        ),
+        Some((category, SaidBy::Business)) => (
+            true,
+            format!(
+                "keyword heuristic: the business's last messages say the conversation was {category}"
+            ),
+        ),
+        None => (
+            false,
+            "keyword heuristic: no stop phrase in the customer's latest messages".to_owned(),
+        ),
+    }
+}
+
+/// The rule category that fired for the stop trigger, if any (a feature of the model).
+pub(crate) fn stop_rule(request: &JudgeRequest) -> Option<&'static str> {
+    stop_match(request).map(|(category, _)| category)
+}
+
+/// The rule categories the stop trigger's wording enables (a feature of the model).
+pub(crate) fn enabled_categories(request: &JudgeRequest) -> Vec<&'static str> {
+    let trigger = language::fold(request.follow_up.stop_trigger.as_str());
+    CATEGORIES
+        .iter()
+        .filter(|c| !c.enabled_by.is_empty() && category_enabled(c, &trigger))
+        .map(|c| c.name)
+        .collect()
+}
+
+fn stop_match(request: &JudgeRequest) -> Option<(&'static str, SaidBy)> {
     let trigger = language::fold(request.follow_up.stop_trigger.as_str());
     let turn = last_customer_turn(&request.transcript);
     let last_business: Vec<&TranscriptLine> = request
@@ -521,28 +606,13 @@ fn stop_trigger(request: &JudgeRequest) -> (bool, String) {
             (&customer_whole, &business_whole)
         };
         if said(customer, category.customer) {
-            return (
-                true,
-                format!(
-                    "keyword heuristic: the customer's latest messages say they {}",
-                    category.name
-                ),
-            );
+            return Some((category.name, SaidBy::Customer));
         }
         if said(business, category.business) {
-            return (
-                true,
-                format!(
-                    "keyword heuristic: the business's last messages say the conversation was {}",
-                    category.name
-                ),
-            );
+            return Some((category.name, SaidBy::Business));
         }
     }
-    (
-        false,
-        "keyword heuristic: no stop phrase in the customer's latest messages".to_owned(),
-    )
+    None
 }
 
 // ---------------------------------------------------------------------------------------
@@ -742,6 +812,48 @@ fn units_meet(a: &str, b: &str) -> bool {
     }
     let common = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
     common >= shorter.min(5)
+}
+
+/// What the description rules saw (features of the model).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AppliesFacts {
+    pub applies: bool,
+    pub generic: bool,
+    pub after_purchase: bool,
+    pub purchase_shown: bool,
+    pub shared_units: usize,
+}
+
+pub(crate) fn applies_facts(request: &JudgeRequest) -> AppliesFacts {
+    let description = request.follow_up.description.as_str();
+    let folded = format!(
+        " {} ",
+        language::words(&language::fold(description)).join(" ")
+    );
+    let described = content_units(description);
+    let generic = described.is_empty()
+        || GENERIC_DESCRIPTIONS
+            .iter()
+            .any(|g| folded.contains(&format!(" {g} ")));
+    let after_purchase = AFTER_PURCHASE
+        .iter()
+        .any(|p| folded.contains(&format!(" {p} ")));
+    let purchase_shown = request.transcript.iter().any(shows_purchase);
+    let conversation: Vec<String> = {
+        let all: Vec<&str> = request.transcript.iter().map(|l| l.text.as_str()).collect();
+        content_units(&all.join("\n"))
+    };
+    let shared_units = described
+        .iter()
+        .filter(|d| conversation.iter().any(|c| units_meet(d, c)))
+        .count();
+    AppliesFacts {
+        applies: description_applies(request).0,
+        generic,
+        after_purchase,
+        purchase_shown,
+        shared_units,
+    }
 }
 
 fn description_applies(request: &JudgeRequest) -> (bool, String) {

@@ -5,7 +5,7 @@ use super::*;
 use crate::test_support::*;
 
 fn decide(request: &JudgeRequest) -> JudgeVerdict {
-    OfflineJudge::new().decide(request).expect("verdict")
+    OfflineJudge::rules_only().decide(request).expect("verdict")
 }
 
 fn appointment_with_reply(reply: &str) -> JudgeRequest {
@@ -302,7 +302,7 @@ fn when_no_text_fits_then_the_offline_judge_reports_an_invalid_request() {
         .max_chars(0)
         .build();
     assert!(matches!(
-        OfflineJudge::new().decide(&request),
+        OfflineJudge::rules_only().decide(&request),
         Err(JudgeError::InvalidAnswer(_))
     ));
 }
@@ -325,4 +325,45 @@ fn when_asked_twice_then_the_offline_judge_answers_the_same() {
 fn when_described_then_the_offline_judge_says_it_is_not_an_llm() {
     assert!(DESCRIPTION.contains("not an LLM"));
     assert!(DESCRIPTION.contains("heuristic"));
+}
+
+// ---------------------------------------------------------------------------------------
+// The classifier on top of the rules.
+
+fn classify(request: &JudgeRequest) -> JudgeVerdict {
+    OfflineJudge::new().decide(request).expect("verdict")
+}
+
+#[test]
+fn when_the_model_file_is_checked_in_then_it_parses_with_ordered_thresholds() {
+    let model = crate::model::embedded().expect("the checked-in model parses");
+    let t = model.thresholds;
+    assert!(0.0 < t.unsure && t.unsure <= t.stop && t.stop < 1.0, "{t:?}");
+    assert!(model.stop.size() > 0 && model.applies.size() > 0);
+}
+
+#[test]
+fn when_a_customer_clearly_declines_or_books_then_the_classifier_stops_or_holds() {
+    for reply in [
+        "No thanks, I found another dentist closer to home.",
+        "Perfect, Thursday 15:00 works, see you then!",
+        "Please stop messaging me.",
+    ] {
+        let verdict = classify(&appointment_with_reply(reply));
+        assert!(
+            verdict.stop_trigger_met || verdict.unsure.is_some(),
+            "{reply}: {verdict:?}"
+        );
+        assert_eq!(verdict.message_text, None, "{reply}: nothing to send");
+    }
+}
+
+#[test]
+fn when_the_classifier_is_unsure_then_the_verdict_says_why_and_writes_no_text() {
+    let verdict = classify(&appointment_with_reply("hmm"));
+    if let Some(reason) = &verdict.unsure {
+        assert!(reason.contains("unsure band"), "{reason}");
+        assert_eq!(verdict.message_text, None);
+    }
+    assert!(verdict.stop_reason.starts_with("classifier: stop probability "));
 }

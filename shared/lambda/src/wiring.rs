@@ -60,7 +60,7 @@ fn judge(
         return Ok(Arc::new(judge));
     }
     let Some(base_url) = &config.llm_base_url else {
-        return Ok(Arc::new(OfflineJudge));
+        return Ok(Arc::new(OfflineJudge::new()));
     };
     let mut settings = OpenAiConfig::new(base_url.clone(), config.llm_model.clone());
     settings.api_key = secrets.llm_api_key.clone();

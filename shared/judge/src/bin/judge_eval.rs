@@ -34,8 +34,10 @@ use followup_ports::Judge;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum JudgeKind {
-    /// The deterministic keyword heuristic (no model).
+    /// The offline judge: the checked-in classifier over the keyword rules.
     Offline,
+    /// The keyword rules alone, without the classifier.
+    Rules,
     /// An OpenAI-compatible chat-completions server.
     Openai,
     /// Amazon Bedrock's Converse API (credentials and region from the AWS environment).
@@ -94,6 +96,10 @@ struct Args {
 async fn build_judge(args: &Args) -> Result<(Box<dyn Judge>, String), String> {
     match args.judge {
         JudgeKind::Offline => Ok((Box::new(OfflineJudge::new()), "offline judge".to_owned())),
+        JudgeKind::Rules => Ok((
+            Box::new(OfflineJudge::rules_only()),
+            "keyword rules".to_owned(),
+        )),
         JudgeKind::Openai => {
             let base_url = args
                 .base_url
