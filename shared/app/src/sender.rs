@@ -179,7 +179,9 @@ impl Services {
                     &delivery_id,
                     DeliveryStatus::Skipped,
                     Some(match (reason, &unsure_detail) {
-                        (SkipReason::JudgeUnsure, Some(why)) => format!("{}: {why}", reason.as_str()),
+                        (SkipReason::JudgeUnsure, Some(why)) => {
+                            format!("{}: {why}", reason.as_str())
+                        }
                         _ => reason.as_str().to_owned(),
                     }),
                     LogEvent::Skipped {
@@ -366,8 +368,8 @@ impl Services {
             .saturating_mul(1 << (failed_attempts - 1).min(6))
             .min(JUDGE_RETRY_MAX_MINUTES);
         let retry_at = request.now.plus_minutes(backoff);
-        let with_template = follow_up.config.whatsapp_template.is_some()
-            && request.platform.supports_templates();
+        let with_template =
+            follow_up.config.whatsapp_template.is_some() && request.platform.supports_templates();
         let window_allows = self.policy.send_mode(
             request.platform,
             request.last_customer_message,

@@ -150,7 +150,9 @@ impl BedrockJudge {
         let spec = ToolSpecification::builder()
             .name(VERDICT_NAME)
             .description("Record the verdict on the follow-up.")
-            .input_schema(ToolInputSchema::Json(to_document(&contract::verdict_schema())))
+            .input_schema(ToolInputSchema::Json(to_document(
+                &contract::verdict_schema(),
+            )))
             .build()
             .map_err(build)?;
         ToolConfiguration::builder()
@@ -209,7 +211,9 @@ impl BedrockJudge {
 }
 
 /// What a failed call means: the error to report and whether another attempt may help.
-fn classify<R>(error: &SdkError<aws_sdk_bedrockruntime::operation::converse::ConverseError, R>) -> (JudgeError, bool)
+fn classify<R>(
+    error: &SdkError<aws_sdk_bedrockruntime::operation::converse::ConverseError, R>,
+) -> (JudgeError, bool)
 where
     R: std::fmt::Debug,
 {
@@ -236,7 +240,9 @@ where
             (error, retry)
         }
         SdkError::ResponseError(_) => (
-            JudgeError::Unavailable("Bedrock answered something that is not a Converse response".to_owned()),
+            JudgeError::Unavailable(
+                "Bedrock answered something that is not a Converse response".to_owned(),
+            ),
             true,
         ),
         other => (
@@ -345,10 +351,8 @@ pub fn to_json(document: &Document) -> Value {
         }
         Document::String(s) => Value::String(s.clone()),
         Document::Array(items) => Value::Array(items.iter().map(to_json).collect()),
-        Document::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), to_json(v)))
-                .collect(),
-        ),
+        Document::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
+        }
     }
 }

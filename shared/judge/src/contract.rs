@@ -114,26 +114,70 @@ const INJECTION_ECHOES: &[&str] = &[
 
 /// Words that offer money off. A text may use them only when the description does.
 const DISCOUNT_WORDS: &[&str] = &[
-    "discount", "coupon", "voucher", "promo code", "% off", "percent off", "sale price",
-    "rabatt", "gutschein", "prozent", "descuento", "cupon", "rebaja", "desconto", "cupom",
-    "promocao", "reduction", "remise", "code promo", "sconto", "coupon", "buono", "korting",
-    "kortingscode", "indirim", "kupon", "promosyon",
+    "discount",
+    "coupon",
+    "voucher",
+    "promo code",
+    "% off",
+    "percent off",
+    "sale price",
+    "rabatt",
+    "gutschein",
+    "prozent",
+    "descuento",
+    "cupon",
+    "rebaja",
+    "desconto",
+    "cupom",
+    "promocao",
+    "reduction",
+    "remise",
+    "code promo",
+    "sconto",
+    "coupon",
+    "buono",
+    "korting",
+    "kortingscode",
+    "indirim",
+    "kupon",
+    "promosyon",
 ];
 
 /// Words that promise what the business may not keep. Allowed only when the description
 /// uses the same word.
 const PROMISE_WORDS: &[&str] = &[
-    "guarantee", "guaranteed", "we promise", "for free", "free of charge", "no cost",
-    "garantiert", "garantie", "kostenlos", "gratis", "umsonst", "garantizado", "garantizamos",
-    "gratuito", "garantido", "garantimos", "gratuit", "garanti", "gratuitement",
-    "garantito", "garantiamo", "gegarandeerd", "garanderen", "ucretsiz", "bedava",
+    "guarantee",
+    "guaranteed",
+    "we promise",
+    "for free",
+    "free of charge",
+    "no cost",
+    "garantiert",
+    "garantie",
+    "kostenlos",
+    "gratis",
+    "umsonst",
+    "garantizado",
+    "garantizamos",
+    "gratuito",
+    "garantido",
+    "garantimos",
+    "gratuit",
+    "garanti",
+    "gratuitement",
+    "garantito",
+    "garantiamo",
+    "gegarandeerd",
+    "garanderen",
+    "ucretsiz",
+    "bedava",
     "garanti ediyoruz",
 ];
 
 /// Currency signs and codes that make a number a price.
 const CURRENCY_MARKS: &[&str] = &[
-    "€", "$", "£", "¥", "₺", "r$", "eur", "usd", "gbp", "chf", "brl", "tl", "euro",
-    "euros", "dollar", "dollars", "reais", "lira",
+    "€", "$", "£", "¥", "₺", "r$", "eur", "usd", "gbp", "chf", "brl", "tl", "euro", "euros",
+    "dollar", "dollars", "reais", "lira",
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -572,7 +616,9 @@ fn digit_runs(text: &str) -> Vec<String> {
             current.push(c);
         } else if matches!(c, ' ' | '-' | '(' | ')')
             && !current.is_empty()
-            && chars.peek().is_some_and(|n| n.is_ascii_digit() || *n == '(')
+            && chars
+                .peek()
+                .is_some_and(|n| n.is_ascii_digit() || *n == '(')
         {
             // A separator inside a number: keep going.
         } else if !current.is_empty() {

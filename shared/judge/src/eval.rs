@@ -379,10 +379,12 @@ impl Report {
 
     /// Tokens over all cases.
     pub fn tokens(&self) -> TokenUsage {
-        self.outcomes.iter().fold(TokenUsage::default(), |sum, o| TokenUsage {
-            input_tokens: sum.input_tokens + o.usage.input_tokens,
-            output_tokens: sum.output_tokens + o.usage.output_tokens,
-        })
+        self.outcomes
+            .iter()
+            .fold(TokenUsage::default(), |sum, o| TokenUsage {
+                input_tokens: sum.input_tokens + o.usage.input_tokens,
+                output_tokens: sum.output_tokens + o.usage.output_tokens,
+            })
     }
 
     /// The estimated cost of all verdicts, when prices were given.
@@ -514,7 +516,10 @@ impl Report {
             self.latency(0.5).as_millis(),
             self.latency(0.95).as_millis(),
             self.cost()
-                .map(|c| format!("  estimated cost {c:.4} USD ({:.6} per verdict)", c / self.outcomes.len().max(1) as f64))
+                .map(|c| format!(
+                    "  estimated cost {c:.4} USD ({:.6} per verdict)",
+                    c / self.outcomes.len().max(1) as f64
+                ))
                 .unwrap_or_default()
         )?;
         for kind in Kind::ALL {
@@ -561,9 +566,11 @@ pub async fn evaluate(
         let started = Instant::now();
         let verdict = judge.assess(&request).await;
         let latency = started.elapsed();
-        let (unsure, usage) = verdict.as_ref().map_or((false, TokenUsage::default()), |v| {
-            (v.unsure.is_some(), v.usage.unwrap_or_default())
-        });
+        let (unsure, usage) = verdict
+            .as_ref()
+            .map_or((false, TokenUsage::default()), |v| {
+                (v.unsure.is_some(), v.usage.unwrap_or_default())
+            });
         let got = verdict
             .map(|verdict| Expected {
                 stop_trigger_met: verdict.stop_trigger_met,

@@ -310,10 +310,7 @@ mod tests {
                 "Bedankt, ik heb de afspraak voor morgen al geboekt.",
                 Language::Nl,
             ),
-            (
-                "Teşekkürler, yarın için randevu aldım.",
-                Language::Tr,
-            ),
+            ("Teşekkürler, yarın için randevu aldım.", Language::Tr),
         ];
         for (text, language) in cases {
             assert_eq!(guess(text), Some(language), "{text}");

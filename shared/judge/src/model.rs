@@ -234,7 +234,14 @@ pub fn applies_features(request: &JudgeRequest) -> Features {
         f.add("generic", "");
     }
     if facts.after_purchase {
-        f.add("after_purchase", if facts.purchase_shown { "shown" } else { "missing" });
+        f.add(
+            "after_purchase",
+            if facts.purchase_shown {
+                "shown"
+            } else {
+                "missing"
+            },
+        );
     }
     f.add("shared_units", length_bucket(facts.shared_units));
     let overlap = trigram_overlap(description, &conversation);

@@ -96,7 +96,9 @@ impl OfflineJudge {
             match crate::model::embedded().filter(|_| !self.rules_only) {
                 Some(model) => {
                     let t = model.thresholds;
-                    let p_stop = model.stop.probability(&crate::model::stop_features(request));
+                    let p_stop = model
+                        .stop
+                        .probability(&crate::model::stop_features(request));
                     let p_applies = model
                         .applies
                         .probability(&crate::model::applies_features(request));

@@ -338,7 +338,10 @@ fn classify(request: &JudgeRequest) -> JudgeVerdict {
 fn when_the_model_file_is_checked_in_then_it_parses_with_ordered_thresholds() {
     let model = crate::model::embedded().expect("the checked-in model parses");
     let t = model.thresholds;
-    assert!(0.0 < t.unsure && t.unsure <= t.stop && t.stop < 1.0, "{t:?}");
+    assert!(
+        0.0 < t.unsure && t.unsure <= t.stop && t.stop < 1.0,
+        "{t:?}"
+    );
     assert!(model.stop.size() > 0 && model.applies.size() > 0);
 }
 
@@ -365,5 +368,9 @@ fn when_the_classifier_is_unsure_then_the_verdict_says_why_and_writes_no_text() 
         assert!(reason.contains("unsure band"), "{reason}");
         assert_eq!(verdict.message_text, None);
     }
-    assert!(verdict.stop_reason.starts_with("classifier: stop probability "));
+    assert!(
+        verdict
+            .stop_reason
+            .starts_with("classifier: stop probability ")
+    );
 }

@@ -5,7 +5,8 @@ use followup_ports::{JudgeRequest, Speaker, TranscriptLine};
 use serde_json::json;
 
 pub(crate) const NOW: Timestamp = Timestamp::from_secs(1_767_225_600);
-pub(crate) const APPOINTMENT_TRIGGER: &str = "Customer confirmed, cancelled, or is no longer interested";
+pub(crate) const APPOINTMENT_TRIGGER: &str =
+    "Customer confirmed, cancelled, or is no longer interested";
 pub(crate) const APPOINTMENT_DESCRIPTION: &str =
     "Customer showed interest in booking but did not confirm date and time";
 

@@ -106,14 +106,17 @@ impl Server {
     }
 
     fn judge_with(&self, tweak: impl FnOnce(&mut BedrockConfig)) -> BedrockJudge {
-        let sdk = aws_config::SdkConfig::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(&self.endpoint)
-            .credentials_provider(aws_sdk_bedrockruntime::config::SharedCredentialsProvider::new(
-                Credentials::new("AKIDTEST", "secret-test", None, None, "static"),
-            ))
-            .build();
+        let sdk =
+            aws_config::SdkConfig::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new("us-east-1"))
+                .endpoint_url(&self.endpoint)
+                .credentials_provider(
+                    aws_sdk_bedrockruntime::config::SharedCredentialsProvider::new(
+                        Credentials::new("AKIDTEST", "secret-test", None, None, "static"),
+                    ),
+                )
+                .build();
         let mut config = BedrockConfig::new(MODEL);
         config.timeout = Duration::from_millis(800);
         config.initial_backoff = Duration::from_millis(10);
@@ -236,14 +239,17 @@ async fn when_assessing_then_the_request_forces_the_verdict_tool_and_signs_with_
     assert!(authorization.contains("/bedrock/aws4_request"));
     let tool = &body["toolConfig"]["tools"][0]["toolSpec"];
     assert_eq!(tool["name"], VERDICT_NAME);
+    assert_eq!(tool["inputSchema"]["json"]["required"][0], "stop_evidence");
     assert_eq!(
-        tool["inputSchema"]["json"]["required"][0],
-        "stop_evidence"
+        body["toolConfig"]["toolChoice"]["tool"]["name"],
+        VERDICT_NAME
     );
-    assert_eq!(body["toolConfig"]["toolChoice"]["tool"]["name"], VERDICT_NAME);
     let system = body["system"][0]["text"].as_str().expect("system");
     assert!(system.contains("did not confirm date and time"));
-    assert!(!system.contains(CUSTOMER_LAST), "customer text stays out of the system text");
+    assert!(
+        !system.contains(CUSTOMER_LAST),
+        "customer text stays out of the system text"
+    );
     let user = body["messages"][0]["content"][0]["text"]
         .as_str()
         .expect("user text");
@@ -256,7 +262,11 @@ async fn when_assessing_then_the_request_forces_the_verdict_tool_and_signs_with_
 async fn when_bedrock_throttles_twice_then_the_third_attempt_gives_the_verdict() {
     let server = Server::start(|call| {
         if call < 2 {
-            Reply::Error(429, "ThrottlingException", "Too many requests, please wait.")
+            Reply::Error(
+                429,
+                "ThrottlingException",
+                "Too many requests, please wait.",
+            )
         } else {
             tool_use(verdict_input(json!({})))
         }
@@ -292,7 +302,11 @@ async fn when_bedrock_refuses_the_request_as_invalid_then_it_is_not_retried() {
 #[tokio::test]
 async fn when_the_model_times_out_on_every_attempt_then_the_judge_times_out() {
     let server = Server::start(|_| {
-        Reply::Error(408, "ModelTimeoutException", "Model has timed out in processing the request.")
+        Reply::Error(
+            408,
+            "ModelTimeoutException",
+            "Model has timed out in processing the request.",
+        )
     })
     .await;
     let error = server

@@ -16,19 +16,25 @@ fn when_the_labelled_set_is_loaded_then_it_has_400_cases_and_a_frozen_third() {
     let frozen = eval::load_cases(&Part::Frozen.path()).expect("frozen part");
     let all = tuning.len() + frozen.len();
     assert!(all >= 400, "{all} cases");
-    assert!(frozen.len() * 10 >= all * 3, "frozen {} of {all}", frozen.len());
+    assert!(
+        frozen.len() * 10 >= all * 3,
+        "frozen {} of {all}",
+        frozen.len()
+    );
     let tuning_ids: BTreeSet<&str> = tuning.iter().map(|c| c.id.as_str()).collect();
     assert!(
         frozen.iter().all(|c| !tuning_ids.contains(c.id.as_str())),
         "no case is in both parts"
     );
     for cases in [&tuning, &frozen] {
-        assert_covers_languages_platforms_and_labels(cases, &["en", "de", "es", "pt", "fr", "it", "nl", "tr"]);
+        assert_covers_languages_platforms_and_labels(
+            cases,
+            &["en", "de", "es", "pt", "fr", "it", "nl", "tr"],
+        );
     }
 }
 
 fn assert_covers_languages_platforms_and_labels(cases: &[eval::Case], languages: &[&str]) {
-
     let mut per_language: BTreeMap<&str, usize> = BTreeMap::new();
     for case in cases {
         *per_language.entry(case.language.as_str()).or_default() += 1;

@@ -77,7 +77,8 @@ fn request() -> JudgeRequest {
 }
 
 #[tokio::test]
-async fn when_the_real_server_is_asked_with_json_object_then_its_answer_goes_through_the_contract() {
+async fn when_the_real_server_is_asked_with_json_object_then_its_answer_goes_through_the_contract()
+{
     let judge = judge(OutputMode::JsonObject, Duration::from_secs(120));
     match judge.assess(&request()).await {
         // A verdict: the grammar-constrained answer parsed and passed every check.
@@ -100,7 +101,7 @@ async fn when_the_real_server_is_asked_with_json_object_then_its_answer_goes_thr
 
 #[tokio::test]
 async fn when_the_real_server_is_asked_with_json_schema_then_its_refusal_is_unavailable_not_a_crash()
-{
+ {
     // Measured: llama-cpp-python's server takes `json_object` with a schema and refuses
     // OpenAI's `json_schema` type; the adapter must report that as unavailable (fatal,
     // not retried), which is why the output mode is configuration.
@@ -117,6 +118,9 @@ async fn when_the_real_server_is_asked_with_json_schema_then_its_refusal_is_unav
 #[tokio::test]
 async fn when_the_real_server_cannot_answer_in_time_then_the_judge_times_out() {
     let judge = judge(OutputMode::JsonObject, Duration::from_millis(5));
-    let error = judge.assess(&request()).await.expect_err("too fast for any model");
+    let error = judge
+        .assess(&request())
+        .await
+        .expect_err("too fast for any model");
     assert!(matches!(error, JudgeError::Timeout), "{error:?}");
 }

@@ -446,7 +446,10 @@ async fn when_the_mode_is_tools_then_the_verdict_is_the_forced_calls_arguments()
 async fn when_the_mode_is_tools_and_the_model_writes_text_instead_then_the_answer_is_invalid() {
     let server = Server::start(|_| ok(&answer(json!({})))).await;
     let judge = server.judge_with(|c| c.output_mode = OutputMode::Tools);
-    let error = judge.assess(&default_request()).await.expect_err("no tool call");
+    let error = judge
+        .assess(&default_request())
+        .await
+        .expect_err("no tool call");
     assert!(
         matches!(&error, JudgeError::InvalidAnswer(m) if m.contains("tool call")),
         "{error:?}"

@@ -29,7 +29,9 @@ use std::time::Duration;
 use clap::{Parser, ValueEnum};
 use followup_domain::Secret;
 use followup_judge::eval::{self, EVAL_NOW, Part, Prices, Report};
-use followup_judge::{BedrockConfig, BedrockJudge, OfflineJudge, OpenAiConfig, OpenAiJudge, OutputMode};
+use followup_judge::{
+    BedrockConfig, BedrockJudge, OfflineJudge, OpenAiConfig, OpenAiJudge, OutputMode,
+};
 use followup_ports::Judge;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

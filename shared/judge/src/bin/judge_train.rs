@@ -21,7 +21,10 @@ use followup_judge::model::{
 };
 
 #[derive(Debug, Parser)]
-#[command(name = "judge-train", about = "Train the offline judge from the tuning part")]
+#[command(
+    name = "judge-train",
+    about = "Train the offline judge from the tuning part"
+)]
 struct Args {
     /// Where to write the model (default: the checked-in file).
     #[arg(long)]
@@ -61,7 +64,10 @@ fn fit(examples: &[&Example]) -> (Logistic, Logistic) {
         .map(|e| (e.applies_features.clone(), e.applies))
         .collect();
     let settings = Training::default();
-    (model::train(&stop, settings), model::train(&applies, settings))
+    (
+        model::train(&stop, settings),
+        model::train(&applies, settings),
+    )
 }
 
 /// (send accuracy, stop-met sends share) of out-of-fold probabilities at thresholds.
@@ -199,9 +205,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let path = args.out.unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(model::MODEL_PATH)
-    });
+    let path = args
+        .out
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(model::MODEL_PATH));
     if args.check {
         let current = std::fs::read_to_string(&path).unwrap_or_default();
         if current == text {
