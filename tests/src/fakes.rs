@@ -334,8 +334,9 @@ pub struct FakeLlm {
 /// A verdict that sends now, with `text` for AI-written messages.
 pub fn send_verdict(text: &str) -> Value {
     json!({
-        "stop_trigger_met": false, "stop_reason": "no stop signal",
-        "description_applies": true, "applies_reason": "matches the description",
+        "stop_evidence": "", "stop_trigger_met": false, "stop_reason": "no stop signal",
+        "applies_evidence": "", "description_applies": true,
+        "applies_reason": "matches the description", "timing_reason": "the delay passed",
         "send_now": true, "wait_minutes": null, "message_text": text, "language": "en"
     })
 }
@@ -343,8 +344,9 @@ pub fn send_verdict(text: &str) -> Value {
 /// A verdict that finds the stop trigger met.
 pub fn stop_verdict() -> Value {
     json!({
-        "stop_trigger_met": true, "stop_reason": "the customer declined",
-        "description_applies": true, "applies_reason": "",
+        "stop_evidence": "no thanks", "stop_trigger_met": true,
+        "stop_reason": "the customer declined", "applies_evidence": "",
+        "description_applies": true, "applies_reason": "", "timing_reason": "",
         "send_now": false, "wait_minutes": null, "message_text": null, "language": "en"
     })
 }

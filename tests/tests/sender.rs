@@ -547,19 +547,35 @@ async fn when_meta_throttles_then_the_send_is_retried_later_and_goes_out_once() 
 }
 
 #[tokio::test]
-async fn when_the_judge_times_out_then_nothing_is_sent() {
-    let s = Scenario::start_with(LlmReply::Hang, |config| config.llm_timeout_ms = 200).await;
+async fn when_the_judge_keeps_timing_out_then_it_is_asked_again_with_backoff_then_skipped() {
+    let s = Scenario::start_with(LlmReply::Hang, |config| config.llm_timeout_ms = 100).await;
     let reminder = s.create(appointment_reminder()).await;
     s.whatsapp_message("wamid.slow", T0).await;
-    s.at_minutes(240);
-    assert_eq!(s.engine.fire_due().await, 1);
-    assert!(s.graph.requests().is_empty());
+    // Due at 240 min; each failure waits 5, 10, 20, 40 minutes; the fifth is final.
+    for (minute, kind) in [
+        (240, "waiting"),
+        (245, "waiting"),
+        (255, "waiting"),
+        (275, "waiting"),
+        (315, "skipped:judge_failed"),
+    ] {
+        s.at_minutes(minute - 1);
+        assert_eq!(s.engine.fire_due().await, 0, "nothing due before {minute}");
+        s.at_minutes(minute);
+        assert_eq!(s.engine.fire_due().await, 1, "due at {minute}");
+        assert_eq!(
+            s.log_kinds(&wa_conversation())
+                .await
+                .last()
+                .map(String::as_str),
+            Some(kind),
+            "at {minute}"
+        );
+    }
+    assert!(s.graph.requests().is_empty(), "nothing is sent without a verdict");
     assert_eq!(s.deliveries(&reminder).await[0]["status"], "skipped");
-    assert!(
-        s.log_kinds(&wa_conversation())
-            .await
-            .contains(&"skipped:judge_failed".to_owned())
-    );
+    s.at_minutes(2000);
+    assert_eq!(s.engine.fire_due().await, 0, "and nothing is left pending");
 }
 
 #[tokio::test]

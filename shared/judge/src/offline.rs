@@ -104,7 +104,13 @@ impl OfflineJudge {
                         .probability(&crate::model::applies_features(request));
                     let stop = p_stop >= t.stop;
                     let applies = p_applies >= t.applies;
-                    let unsure = (!stop && applies && p_stop >= t.unsure).then(|| {
+                    // A customer whose last message asks something (and names no stop
+                    // the rules know) is waiting for an answer: not a case to hold.
+                    let asks = last_customer_turn(&request.transcript)
+                        .last()
+                        .is_some_and(|l| l.text.trim_end().ends_with('?'))
+                        && !rule_stop;
+                    let unsure = (!stop && applies && !asks && p_stop >= t.unsure).then(|| {
                         format!(
                             "stop probability {p_stop:.2} is in the unsure band {:.2}..{:.2}",
                             t.unsure, t.stop
