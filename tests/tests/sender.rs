@@ -572,7 +572,10 @@ async fn when_the_judge_keeps_timing_out_then_it_is_asked_again_with_backoff_the
             "at {minute}"
         );
     }
-    assert!(s.graph.requests().is_empty(), "nothing is sent without a verdict");
+    assert!(
+        s.graph.requests().is_empty(),
+        "nothing is sent without a verdict"
+    );
     assert_eq!(s.deliveries(&reminder).await[0]["status"], "skipped");
     s.at_minutes(2000);
     assert_eq!(s.engine.fire_due().await, 0, "and nothing is left pending");
