@@ -316,9 +316,15 @@ impl OpenAiJudge {
             return Attempt::Answer(completion(&text, self.output_mode));
         }
         let error = JudgeError::Unavailable(self.describe_status(status, &text));
-        if status == StatusCode::TOO_MANY_REQUESTS
-            || status == StatusCode::REQUEST_TIMEOUT
-            || status.is_server_error()
+        // llama-cpp-python's server answers a request it cannot take (e.g. a
+        // `json_schema` response format) with 500 and a pydantic "validation error":
+        // repeating the same request cannot help.
+        let refused_request =
+            status == StatusCode::INTERNAL_SERVER_ERROR && text.contains("validation error");
+        if !refused_request
+            && (status == StatusCode::TOO_MANY_REQUESTS
+                || status == StatusCode::REQUEST_TIMEOUT
+                || status.is_server_error())
         {
             Attempt::Retry { error, retry_after }
         } else {

@@ -106,11 +106,20 @@ async fn when_the_real_server_is_asked_with_json_schema_then_its_refusal_is_unav
     // OpenAI's `json_schema` type, with HTTP 500 and a validation message ("Input should be
     // 'text' or 'json_object'"); the adapter must report that as unavailable with the
     // server's reason, which is why the output mode is configuration.
-    let judge = judge(OutputMode::JsonSchema, Duration::from_secs(120));
+    let (url, model) = server();
+    let mut config = OpenAiConfig::new(url, model);
+    config.output_mode = OutputMode::JsonSchema;
+    config.max_attempts = 3;
+    let judge = OpenAiJudge::new(config).expect("judge");
+    let started = std::time::Instant::now();
     match judge.assess(&request()).await {
         Ok(_) | Err(JudgeError::InvalidAnswer(_)) => {} // a newer server that accepts it
         Err(JudgeError::Unavailable(reason)) => {
             assert!(reason.starts_with("HTTP "), "{reason}");
+            assert!(
+                started.elapsed() < Duration::from_millis(400),
+                "a refused request is not retried with backoff"
+            );
             assert!(
                 reason.contains("json_object"),
                 "the server's reason is kept: {reason}"
