@@ -49,10 +49,6 @@ pub struct Logistic {
 }
 
 impl Logistic {
-    fn weight_map(&self) -> BTreeMap<u32, f32> {
-        self.weights.iter().copied().collect()
-    }
-
     /// The probability of the positive class.
     pub fn probability(&self, features: &Features) -> f64 {
         let mut z = f64::from(self.bias);
@@ -342,6 +338,6 @@ pub fn train(examples: &[(Features, bool)], settings: Training) -> Logistic {
 impl Logistic {
     /// How many weights are kept.
     pub fn size(&self) -> usize {
-        self.weight_map().len()
+        self.weights.len()
     }
 }

@@ -533,13 +533,3 @@ fn completion(body: &str, mode: OutputMode) -> Result<Completion, JudgeError> {
         .ok_or_else(|| invalid("the answer is empty"))?;
     Ok(Completion { content, usage })
 }
-
-/// Parses and checks the model's content against the request (the shared contract).
-pub fn validate_answer(content: &str, request: &JudgeRequest) -> Result<JudgeVerdict, JudgeError> {
-    contract::validate_content(content, request)
-}
-
-/// The verdict schema (the shared contract's).
-pub fn answer_schema() -> Value {
-    contract::verdict_schema()
-}
