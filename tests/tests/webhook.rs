@@ -320,6 +320,7 @@ async fn when_an_older_message_arrives_late_then_the_newer_timestamp_and_plan_st
     setup
         .create_follow_up("Reminder", json!({"mode": "manual", "hours": 4}), false)
         .await;
+    setup.engine.clock().advance_minutes(10);
     setup
         .post_signed(&whatsapp_text(CUSTOMER, "wamid.newer", T0 + 600))
         .await;
@@ -346,6 +347,53 @@ async fn when_an_older_message_arrives_late_then_the_newer_timestamp_and_plan_st
         kinds(&setup.log(&id).await),
         ["customer_message", "scheduled", "customer_message"]
     );
+}
+
+#[tokio::test]
+async fn when_metas_timestamp_is_absurd_then_the_receive_time_is_used_and_a_later_message_still_counts()
+ {
+    let setup = Setup::start().await;
+    setup
+        .create_follow_up("Reminder", json!({"mode": "manual", "hours": 4}), false)
+        .await;
+    // Year 9999, i64::MAX and before 1970: each in its own conversation.
+    for (customer, stamp) in [
+        ("16315550001", 253_402_300_799_i64),
+        ("16315550002", i64::MAX),
+        ("16315550003", -1),
+    ] {
+        let (status, _) = setup
+            .post_signed(&whatsapp_text(
+                customer,
+                &format!("wamid.{customer}"),
+                stamp,
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, conversation) = setup.conversation(&conversation_id(customer)).await;
+        assert_eq!(
+            conversation["last_customer_message_at"], "2025-11-24T08:00:00Z",
+            "{stamp} is replaced by the receive time"
+        );
+    }
+    let items = setup.engine.scheduler.all_items().await.expect("items");
+    assert_eq!(items.len(), 3);
+    for item in &items {
+        assert_eq!(item.due_at, Timestamp::from_secs(T0).plus_minutes(240));
+    }
+    assert_eq!(setup.engine.fire_due().await, 0, "nothing is due at once");
+
+    // A real message ten minutes later moves the plan on as usual.
+    setup.engine.clock().advance_minutes(10);
+    setup
+        .post_signed(&whatsapp_text("16315550001", "wamid.real", T0 + 600))
+        .await;
+    let (_, conversation) = setup.conversation(&conversation_id("16315550001")).await;
+    assert_eq!(
+        conversation["last_customer_message_at"],
+        "2025-11-24T08:10:00Z"
+    );
+    assert_eq!(conversation["silence_period"], 2);
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 //! schedule call per active follow-up (a replaced schedule needs no separate cancel), and
 //! one store write to commit the plan.
 
-use followup_domain::{ConversationId, Platform};
+use followup_domain::{ConversationId, Platform, Timestamp};
 use followup_meta::{
     BusinessEcho, CustomerMessage, DeliveryStatus, InboundEvent, MessageKind, StatusKind,
 };
@@ -60,6 +60,17 @@ fn kind_name(kind: &MessageKind) -> String {
 }
 
 impl Services {
+    /// Meta's stamp of an event, or the receive time when the stamp cannot be true (see
+    /// [`Timestamp::believable`]): a forged or broken stamp must not make due times
+    /// unrepresentable, fire follow-ups at once, or hold a conversation's clock for ever.
+    fn believed(&self, stamp: Timestamp, platform: Platform, what: &'static str) -> Timestamp {
+        let now = self.clock.now();
+        stamp.believable(now).unwrap_or_else(|why| {
+            tracing::warn!(%platform, event = what, reason = why.as_str(), stamp_ms = stamp.as_millis(), "implausible timestamp from Meta; the receive time is used instead");
+            now
+        })
+    }
+
     /// Handles every event of one webhook delivery. Returns only after everything is
     /// durable; on an error the caller answers 5xx and Meta redelivers the whole batch,
     /// which is safe because every step is idempotent.
@@ -130,7 +141,7 @@ impl Services {
                 &conversation,
                 InboundMessage {
                     message_id: message.message_id,
-                    sent_at: message.sent_at,
+                    sent_at: self.believed(message.sent_at, message.platform, "customer_message"),
                     received_at: self.clock.now(),
                     kind: kind_name(&message.kind),
                     text: message.text,
@@ -172,7 +183,7 @@ impl Services {
                 &chatbot,
                 &conversation,
                 &echo.message_id,
-                echo.sent_at,
+                self.believed(echo.sent_at, echo.platform, "business_echo"),
                 echo.text,
             )
             .await?
@@ -217,7 +228,12 @@ impl Services {
         };
         if self
             .store
-            .record_delivery_status(&chatbot, delivery_id, mapped, status.at)
+            .record_delivery_status(
+                &chatbot,
+                delivery_id,
+                mapped,
+                self.believed(status.at, Platform::Whatsapp, "delivery_status"),
+            )
             .await?
         {
             summary.statuses += 1;

@@ -35,5 +35,5 @@ pub use template::{
     TemplateCategoryChange, TemplateProblem, TemplateStatus, TemplateStatusChange,
 };
 pub use template_request::{NewButton, NewMessageTemplate, NewTemplateDraft};
-pub use time::Timestamp;
+pub use time::{Implausible, MAX_CLOCK_SKEW_MINUTES, MAX_WEBHOOK_AGE_MINUTES, Timestamp};
 pub use validation::{FieldError, ValidationErrors};

@@ -137,6 +137,9 @@ pub enum IgnoreReason {
     /// The customer unsent (deleted) a message, or WhatsApp reports a system change such
     /// as a new number: not the customer talking to the business.
     NotAConversationTurn,
+    /// Sent by the business's own page or account (sender is the page, or sender and
+    /// recipient are the same): never the customer talking.
+    FromBusiness,
 }
 
 /// The body is not a Meta webhook at all. Carries no part of the body: customer texts are

@@ -170,12 +170,24 @@ fn event(
         at,
         standby,
     };
+    // Only the customer's own events count as interactions. Meta flags the business's
+    // messages with `is_echo`, but an event whose sender is the page or Instagram account
+    // itself (the entry's id, or the recipient too) was produced by the business whether
+    // or not the flag is there: the Page inbox, another app on the page, a test send.
+    let sent_by_business = sender.is_some() && (sender == recipient || sender == entry_id);
     if let Some(message) = event.message {
-        if message.is_echo == Some(true) {
+        if message.is_echo == Some(true) || sent_by_business {
             // The business wrote this one: the customer is on the receiving end.
-            return echo(platform, message, sender.or(entry_id), recipient, at);
+            let business = sender.or(entry_id);
+            if recipient.is_some() && recipient == business {
+                return ignored(platform, IgnoreReason::FromBusiness);
+            }
+            return echo(platform, message, business, recipient, at);
         }
         return customer_message(&context, message);
+    }
+    if sent_by_business && (event.postback.is_some() || event.reaction.is_some()) {
+        return ignored(platform, IgnoreReason::FromBusiness);
     }
     if let Some(postback) = event.postback {
         return self::postback(&context, postback);
@@ -372,6 +384,37 @@ mod tests {
         ));
         assert_eq!(message.business_account_id, "PAGE");
         assert_eq!(message.platform, Platform::Instagram);
+    }
+
+    #[test]
+    fn when_the_page_itself_sends_without_the_echo_flag_then_it_is_the_business_writing() {
+        let events = parse_events(
+            "page",
+            r#"{"sender":{"id":"PAGE"},"recipient":{"id":"U"},"timestamp":1,"message":{"mid":"m","text":"Your order shipped"}}"#,
+        );
+        match events.as_slice() {
+            [InboundEvent::BusinessEcho(echo)] => {
+                assert_eq!(echo.business_account_id, "PAGE");
+                assert_eq!(echo.customer_id, "U");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn when_sender_and_recipient_are_the_same_account_then_nothing_counts_as_the_customer() {
+        for event in [
+            r#"{"sender":{"id":"ACC"},"recipient":{"id":"ACC"},"timestamp":1,"message":{"mid":"m","text":"hi"}}"#,
+            r#"{"sender":{"id":"ACC"},"recipient":{"id":"ACC"},"timestamp":1,"message":{"mid":"m","text":"hi","is_echo":true}}"#,
+            r#"{"sender":{"id":"PAGE"},"recipient":{"id":"U"},"timestamp":1,"postback":{"mid":"p","payload":"X"}}"#,
+            r#"{"sender":{"id":"PAGE"},"recipient":{"id":"U"},"timestamp":1,"reaction":{"mid":"m","action":"react","emoji":"x"}}"#,
+        ] {
+            assert_eq!(
+                parse_events("instagram", event),
+                [ignored(Platform::Instagram, IgnoreReason::FromBusiness)],
+                "{event}"
+            );
+        }
     }
 
     #[test]
