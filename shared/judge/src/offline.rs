@@ -104,11 +104,13 @@ impl OfflineJudge {
                         .probability(&crate::model::applies_features(request));
                     let stop = p_stop >= t.stop;
                     let applies = p_applies >= t.applies;
-                    // A customer whose last message asks something (and names no stop
-                    // the rules know) is waiting for an answer: not a case to hold.
+                    // A customer whose last turn asks something (and names no stop the
+                    // rules know) is waiting for an answer: not a case to hold. The
+                    // question need not be the turn's last sentence ("Can I book for
+                    // Tuesday? I am also curious about the course.").
                     let asks = last_customer_turn(&request.transcript)
-                        .last()
-                        .is_some_and(|l| l.text.trim_end().ends_with('?'))
+                        .iter()
+                        .any(|l| l.text.contains('?'))
                         && !rule_stop;
                     let unsure = (!stop && applies && !asks && p_stop >= t.unsure).then(|| {
                         format!(
