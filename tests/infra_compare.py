@@ -481,8 +481,22 @@ class Checker:
             if redrive.get("deadLetterTargetArn") != "${DeadLetterQueue.Arn}" or redrive.get("maxReceiveCount") != "5":
                 out.append(f"{side} DueQueue redrive {dumps(redrive)}: want DLQ, maxReceiveCount 5")
             sender_timeout = int(v.props("SenderFunction").get("Timeout", 3))
-            if int(due.get("VisibilityTimeout", 30)) < 6 * sender_timeout:
+            visibility = int(due.get("VisibilityTimeout", 30))
+            if visibility < 6 * sender_timeout:
                 out.append(f"{side} DueQueue visibility {due.get('VisibilityTimeout')} < 6 x sender timeout {sender_timeout}")
+            # The sender checks its time limits at cold start from these variables: they
+            # must say what the template actually set.
+            env = canon(v.props("SenderFunction").get("Environment", {}).get("Variables", {}))
+            told = {
+                "FOLLOWUP_SENDER_TIMEOUT_SECONDS": str(sender_timeout),
+                "FOLLOWUP_DUE_VISIBILITY_TIMEOUT_SECONDS": str(visibility),
+            }
+            for var, want in told.items():
+                if str(env.get(var)) != want:
+                    out.append(f"{side} SenderFunction {var} = {env.get(var)}, the template sets {want}")
+            lease = env.get("FOLLOWUP_CLAIM_LEASE_SECONDS")
+            if lease is None or not (sender_timeout <= int(lease) < visibility):
+                out.append(f"{side} SenderFunction FOLLOWUP_CLAIM_LEASE_SECONDS = {lease}: want timeout <= lease < visibility")
         return out
 
     def schedule_group(self) -> list[str]:
@@ -525,7 +539,7 @@ class Checker:
                     out.append(f"{side} {lid}: runtime {p.get('Runtime')} {p.get('Architectures')}")
                 if str(p.get("MemorySize")) != "256":
                     out.append(f"{side} {lid}: memory {p.get('MemorySize')}")
-                want_timeout = {"webhook": "10", "api": "29", "sender": "60"}[short]
+                want_timeout = {"webhook": "10", "api": "29", "sender": "180"}[short]
                 if str(p.get("Timeout")) != want_timeout:
                     out.append(f"{side} {lid}: timeout {p.get('Timeout')}, want {want_timeout}")
         return out

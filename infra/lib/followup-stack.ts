@@ -51,7 +51,25 @@ export interface FollowupStackProps extends StackProps {
   readonly lambdaDir?: string;
 }
 
-const SENDER_TIMEOUT_SECONDS = 60;
+// The sender's time limits, derived from one due item's worst case with the functions'
+// fixed judge and Graph settings (the Rust side checks the same sums at cold start and
+// refuses an inconsistent set: shared/lambda/src/wiring.rs, docs/aws.md "Time limits").
+const JUDGE_TIMEOUT_SECONDS = 20; // per attempt, OpenAI-compatible and Bedrock alike
+const JUDGE_ATTEMPTS = 3;
+const GRAPH_TIMEOUT_SECONDS = 10;
+const GRAPH_ATTEMPTS = 3;
+const MAX_BACKOFF_SECONDS = 10; // between two attempts, judge and Graph alike
+const STORE_CALLS_SECONDS = 15;
+const ITEM_WORST_CASE_SECONDS =
+  JUDGE_TIMEOUT_SECONDS * JUDGE_ATTEMPTS + MAX_BACKOFF_SECONDS * (JUDGE_ATTEMPTS - 1) +
+  GRAPH_TIMEOUT_SECONDS * GRAPH_ATTEMPTS + MAX_BACKOFF_SECONDS * (GRAPH_ATTEMPTS - 1) +
+  STORE_CALLS_SECONDS;
+/** The worst case plus headroom, rounded up to a whole minute. */
+const SENDER_TIMEOUT_SECONDS = Math.ceil((ITEM_WORST_CASE_SECONDS + 30) / 60) * 60;
+/** A claim outlives the invocation that took it, so only a stopped sender's runs out. */
+const CLAIM_LEASE_SECONDS = SENDER_TIMEOUT_SECONDS + 30;
+/** 6 x the sender's timeout (AWS guidance); longer than the lease by construction. */
+const DUE_VISIBILITY_TIMEOUT_SECONDS = 6 * SENDER_TIMEOUT_SECONDS;
 
 /** Pin a construct's CloudFormation logical ID (its default child's). */
 function pinId(c: IConstruct, logicalId: string): void {
@@ -210,7 +228,7 @@ export class FollowupStack extends Stack {
 
     const dueQueue = new sqs.Queue(this, 'DueQueue', {
       // 6 x the sender's timeout, as Lambda recommends for SQS event sources.
-      visibilityTimeout: Duration.seconds(6 * SENDER_TIMEOUT_SECONDS),
+      visibilityTimeout: Duration.seconds(DUE_VISIBILITY_TIMEOUT_SECONDS),
       retentionPeriod: Duration.days(4),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: 5 },
@@ -414,6 +432,9 @@ export class FollowupStack extends Stack {
           Fn.conditionIf(hasBedrockModel.logicalId, bedrockModelId.valueAsString, Aws.NO_VALUE),
         ),
         FOLLOWUP_GRAPH_API_VERSION: graphApiVersion.valueAsString,
+        FOLLOWUP_SENDER_TIMEOUT_SECONDS: String(SENDER_TIMEOUT_SECONDS),
+        FOLLOWUP_CLAIM_LEASE_SECONDS: String(CLAIM_LEASE_SECONDS),
+        FOLLOWUP_DUE_VISIBILITY_TIMEOUT_SECONDS: String(DUE_VISIBILITY_TIMEOUT_SECONDS),
       },
     });
     // With a Bedrock judge: the sender may invoke exactly that model, or that inference

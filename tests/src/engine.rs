@@ -93,6 +93,7 @@ pub fn config(data_dir: &Path) -> EngineConfig {
         graph_timeout_ms: 2_000,
         graph_max_attempts: 3,
         graph_initial_backoff_ms: 10,
+        claim_lease_seconds: 90,
         llm_base_url: None,
         llm_model: "fake-model".into(),
         llm_api_key: None,

@@ -50,7 +50,7 @@ async fn next(State(state): State<Arc<RuntimeState>>) -> Response {
     let deadline = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis())
-        + 60_000;
+        + 180_000;
     let mut headers = HeaderMap::new();
     let header = |v: &str| HeaderValue::from_str(v).expect("header value");
     headers.insert("lambda-runtime-aws-request-id", header(&id));

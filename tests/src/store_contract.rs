@@ -519,6 +519,7 @@ async fn delivered(
             1,
             id,
             Timestamp::from_millis(at - 1_000),
+            Timestamp::from_millis(at + 60_000),
         )
         .await
         .expect("claim");
@@ -1301,6 +1302,7 @@ pub async fn when_20_claims_race_then_exactly_one_wins(store: Arc<dyn Store>) {
                     1,
                     &format!("dlv_{i:02}"),
                     Timestamp::from_millis(70_000),
+                    Timestamp::from_millis(130_000),
                 )
                 .await
         });
@@ -1311,6 +1313,7 @@ pub async fn when_20_claims_race_then_exactly_one_wins(store: Arc<dyn Store>) {
         match result.expect("task").expect("claim") {
             Claim::Claimed(id) => winners.push(id),
             Claim::Taken(delivery) => taken.push(*delivery),
+            other @ Claim::TakenOver { .. } => panic!("no lease ran out: {other:?}"),
         }
     }
     assert_eq!(winners.len(), 1, "{winners:?}");
@@ -1355,7 +1358,15 @@ pub async fn when_a_throttled_delivery_is_claimed_again_then_it_keeps_its_id(
         let (store, bot, conv, f1) = (Arc::clone(&store), bot.clone(), conv.clone(), f1.clone());
         async move {
             store
-                .claim_delivery(&bot, &conv, &f1, 1, id, Timestamp::from_millis(at))
+                .claim_delivery(
+                    &bot,
+                    &conv,
+                    &f1,
+                    1,
+                    id,
+                    Timestamp::from_millis(at),
+                    Timestamp::from_millis(at + 60_000),
+                )
                 .await
                 .expect("claim")
         }
@@ -1465,6 +1476,147 @@ pub async fn when_a_throttled_delivery_is_claimed_again_then_it_keeps_its_id(
     );
 }
 
+pub async fn when_a_claims_lease_runs_out_then_one_claim_takes_it_over_and_knows_whether_meta_was_called(
+    store: Arc<dyn Store>,
+) {
+    let (bot, conv, f1) = (
+        chatbot("clinic"),
+        conversation("16315551181"),
+        follow_up_id("f1"),
+    );
+    planned(store.as_ref(), "16315551181", &["f1"], 10_000).await;
+    let claim = |token: String, at: i64| {
+        let (store, bot, conv, f1) = (Arc::clone(&store), bot.clone(), conv.clone(), f1.clone());
+        async move {
+            store
+                .claim_delivery(
+                    &bot,
+                    &conv,
+                    &f1,
+                    1,
+                    &token,
+                    Timestamp::from_millis(at),
+                    Timestamp::from_millis(at + 60_000),
+                )
+                .await
+                .expect("claim")
+        }
+    };
+    let find = || async {
+        store
+            .find_delivery(&bot, &conv, &f1, 1)
+            .await
+            .expect("find")
+            .expect("present")
+    };
+    assert_eq!(
+        claim("dlv_a".into(), 70_000).await,
+        Claim::Claimed("dlv_a".into())
+    );
+    // While the lease runs, the claim is its holder's.
+    assert!(matches!(
+        claim("dlv_b".into(), 129_999).await,
+        Claim::Taken(d) if d.id == "dlv_a" && d.lease_until == Some(Timestamp::from_millis(130_000))
+    ));
+
+    // The holder stopped: after its lease, exactly one of the racing claims takes it over,
+    // under the delivery's id; the others see it held.
+    let racers: Vec<_> = (0..10)
+        .map(|i| tokio::spawn(claim(format!("dlv_r{i}"), 131_000)))
+        .collect();
+    let mut taken_over = Vec::new();
+    for racer in racers {
+        match racer.await.expect("task") {
+            Claim::TakenOver {
+                id,
+                attempt_started_at,
+            } => taken_over.push((id, attempt_started_at)),
+            Claim::Taken(d) => assert_eq!(d.status, DeliveryStatus::Claimed),
+            other @ Claim::Claimed(_) => panic!("a held delivery was claimed anew: {other:?}"),
+        }
+    }
+    assert_eq!(taken_over, vec![("dlv_a".to_owned(), None)]);
+    let held = find().await;
+    assert_eq!(
+        (held.id.as_str(), held.status, held.lease_until),
+        (
+            "dlv_a",
+            DeliveryStatus::Claimed,
+            Some(Timestamp::from_millis(191_000))
+        )
+    );
+
+    // Only the new holder's token can start an attempt; the old holder's is refused.
+    let holder = (0..10).map(|i| format!("dlv_r{i}")).collect::<Vec<_>>();
+    for stale in ["dlv_a", "dlv_b"] {
+        assert!(
+            !store
+                .start_attempt(&bot, "dlv_a", stale, Timestamp::from_millis(132_000))
+                .await
+                .expect("start attempt"),
+            "{stale} no longer holds the claim"
+        );
+    }
+    let mut started = 0;
+    for token in &holder {
+        assert!(
+            !store
+                .start_attempt(
+                    &chatbot("other-bot"),
+                    "dlv_a",
+                    token,
+                    Timestamp::from_millis(132_000)
+                )
+                .await
+                .expect("foreign start attempt")
+        );
+        if store
+            .start_attempt(&bot, "dlv_a", token, Timestamp::from_millis(132_000))
+            .await
+            .expect("start attempt")
+        {
+            started += 1;
+        }
+    }
+    assert_eq!(started, 1, "exactly the holder starts the attempt");
+    assert_eq!(
+        find().await.attempt_started_at,
+        Some(Timestamp::from_millis(132_000))
+    );
+
+    // Its holder stopped too, after it called Meta: the next taker learns that.
+    assert!(matches!(
+        claim("dlv_c".into(), 190_000).await,
+        Claim::Taken(_)
+    ));
+    assert_eq!(
+        claim("dlv_d".into(), 191_001).await,
+        Claim::TakenOver {
+            id: "dlv_a".into(),
+            attempt_started_at: Some(Timestamp::from_millis(132_000)),
+        }
+    );
+    store
+        .finish_delivery(
+            &bot,
+            "dlv_a",
+            update(DeliveryStatus::Unknown, 191_500),
+            Vec::new(),
+        )
+        .await
+        .expect("finish");
+    let settled = find().await;
+    assert_eq!(
+        (settled.status, settled.lease_until),
+        (DeliveryStatus::Unknown, None)
+    );
+    // A settled delivery is never taken over, however old.
+    assert!(matches!(
+        claim("dlv_e".into(), 10_000_000).await,
+        Claim::Taken(d) if d.status == DeliveryStatus::Unknown
+    ));
+}
+
 pub async fn when_a_delivery_is_finished_then_its_pending_entry_goes_and_the_outcome_is_logged(
     store: Arc<dyn Store>,
 ) {
@@ -1478,6 +1630,7 @@ pub async fn when_a_delivery_is_finished_then_its_pending_entry_goes_and_the_out
             1,
             "dlv_1",
             Timestamp::from_millis(70_000),
+            Timestamp::from_millis(130_000),
         )
         .await
         .expect("claim");
@@ -1522,6 +1675,8 @@ pub async fn when_a_delivery_is_finished_then_its_pending_entry_goes_and_the_out
             updated_at: Timestamp::from_millis(71_000),
             sent_at: Some(Timestamp::from_millis(71_000)),
             replied_at: None,
+            lease_until: None,
+            attempt_started_at: None,
         }
     );
     let left: Vec<String> = store
@@ -1565,6 +1720,7 @@ pub async fn when_a_delivery_is_finished_then_its_pending_entry_goes_and_the_out
             1,
             "dlv_2",
             Timestamp::from_millis(73_000),
+            Timestamp::from_millis(133_000),
         )
         .await
         .expect("claim");
@@ -2605,6 +2761,7 @@ macro_rules! store_contract_tests {
             when_logs_are_appended_concurrently_then_every_entry_is_kept_once,
             when_20_claims_race_then_exactly_one_wins,
             when_a_throttled_delivery_is_claimed_again_then_it_keeps_its_id,
+            when_a_claims_lease_runs_out_then_one_claim_takes_it_over_and_knows_whether_meta_was_called,
             when_a_delivery_is_finished_then_its_pending_entry_goes_and_the_outcome_is_logged,
             when_statuses_arrive_then_they_only_move_forward_and_stay_in_their_chatbot,
             when_the_customer_writes_within_24_hours_of_a_send_then_it_counts_as_a_reply,

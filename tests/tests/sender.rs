@@ -488,12 +488,18 @@ async fn when_a_due_item_is_delivered_three_times_at_once_then_it_is_judged_and_
         services.send_due(&item),
         services.send_due(&item)
     );
-    let outcomes = [a.expect("a"), b.expect("b"), c.expect("c")];
+    // One sends; the others find the claim held by a live sender and ask to come again
+    // (never dropped while the holder could still stop before settling it).
+    let outcomes = [a, b, c];
     let sent = outcomes
         .iter()
-        .filter(|o| **o == followup_app::SendOutcome::Sent)
+        .filter(|o| matches!(o, Ok(followup_app::SendOutcome::Sent)))
         .count();
-    assert_eq!(sent, 1, "{outcomes:?}");
+    let held = outcomes
+        .iter()
+        .filter(|o| matches!(o, Err(followup_app::ServiceError::ClaimHeld)))
+        .count();
+    assert_eq!((sent, held), (1, 2), "{outcomes:?}");
     assert_eq!(s.graph.requests().len(), 1);
     assert_eq!(s.llm.calls(), 1);
     // And a redelivery after the fact is dropped too.
@@ -634,4 +640,189 @@ async fn when_meta_refuses_then_window_opt_out_and_bad_token_each_end_as_logged(
         );
     }
     assert_eq!(s.graph.requests().len(), 3, "none of them retried");
+}
+
+/// The due item of the appointment reminder, and a claim on it by a sender that then
+/// stopped (a crash, a Lambda timeout) at `claimed_at_minutes`, with its lease; with
+/// `called_meta`, it had noted that it was about to call Meta.
+async fn crashed_sender_claim(
+    s: &Scenario,
+    claimed_at_minutes: u32,
+    called_meta: bool,
+) -> followup_ports::DueItem {
+    let item = s
+        .engine
+        .scheduler
+        .all_items()
+        .await
+        .expect("items")
+        .pop()
+        .expect("one item");
+    let store = &s.engine.services.store;
+    let claimed_at = Timestamp::from_secs(T0).plus_minutes(claimed_at_minutes);
+    let lease_until = Timestamp::from_millis(
+        claimed_at.as_millis() + i64::from(s.engine.services.claim_lease_seconds) * 1000,
+    );
+    let claim = store
+        .claim_delivery(
+            &item.key.chatbot_id,
+            &item.key.conversation_id,
+            &item.key.follow_up_id,
+            item.silence_period,
+            "dlv_crashed",
+            claimed_at,
+            lease_until,
+        )
+        .await
+        .expect("claim");
+    assert_eq!(claim, followup_ports::Claim::Claimed("dlv_crashed".into()));
+    if called_meta {
+        assert!(
+            store
+                .start_attempt(
+                    &item.key.chatbot_id,
+                    "dlv_crashed",
+                    "dlv_crashed",
+                    claimed_at
+                )
+                .await
+                .expect("start attempt")
+        );
+    }
+    item
+}
+
+#[tokio::test]
+async fn when_a_sender_stopped_before_calling_meta_then_its_claim_is_taken_over_after_the_lease_and_sent_once()
+ {
+    let s = Scenario::start(LlmReply::Verdict(send_verdict("x"))).await;
+    let reminder = s.create(appointment_reminder()).await;
+    s.whatsapp_message("wamid.crash1", T0).await;
+    s.at_minutes(240);
+    let item = crashed_sender_claim(&s, 240, false).await;
+
+    // While the stopped sender's lease runs, the item is not dropped: it comes again.
+    assert!(matches!(
+        s.engine.services.send_due(&item).await,
+        Err(followup_app::ServiceError::ClaimHeld)
+    ));
+    assert_eq!(s.engine.fire_due().await, 0, "held: left for a retry");
+    assert_eq!(s.deliveries(&reminder).await[0]["status"], "claimed");
+    assert!(s.graph.requests().is_empty());
+
+    // After the lease, the next delivery of the item takes the claim over and sends.
+    s.at_minutes(242);
+    assert_eq!(s.engine.fire_due().await, 1);
+    assert_eq!(s.graph.requests().len(), 1);
+    let deliveries = s.deliveries(&reminder).await;
+    assert_eq!(
+        (
+            deliveries.len(),
+            deliveries[0]["id"].as_str(),
+            deliveries[0]["status"].as_str()
+        ),
+        (1, Some("dlv_crashed"), Some("sent"))
+    );
+    assert!(
+        s.log_kinds(&wa_conversation())
+            .await
+            .iter()
+            .any(|k| k == "sent")
+    );
+    assert!(
+        s.engine
+            .scheduler
+            .all_items()
+            .await
+            .expect("items")
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn when_a_sender_stopped_after_it_started_calling_meta_then_the_outcome_is_unknown_and_nothing_is_resent()
+ {
+    let s = Scenario::start(LlmReply::Verdict(send_verdict("x"))).await;
+    let reminder = s.create(appointment_reminder()).await;
+    s.whatsapp_message("wamid.crash2", T0).await;
+    s.at_minutes(240);
+    crashed_sender_claim(&s, 240, true).await;
+
+    s.at_minutes(242);
+    assert_eq!(s.engine.fire_due().await, 1);
+    assert!(
+        s.graph.requests().is_empty(),
+        "it may have gone out: never sent again"
+    );
+    assert_eq!(
+        s.llm.calls(),
+        0,
+        "no judging for an item that cannot be sent"
+    );
+    let deliveries = s.deliveries(&reminder).await;
+    assert_eq!(
+        (deliveries.len(), deliveries[0]["status"].as_str()),
+        (1, Some("unknown"))
+    );
+    assert_eq!(
+        s.log_kinds(&wa_conversation())
+            .await
+            .last()
+            .map(String::as_str),
+        Some("outcome_unknown")
+    );
+    let (status, stats) = s
+        .api(
+            Method::GET,
+            &format!("/v1/chatbots/clinic/follow-ups/{reminder}/stats"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{stats}");
+    assert_eq!(stats["outcome_unknown"], 1, "{stats}");
+    // A later delivery of the same item finds it settled.
+    s.at_minutes(250);
+    assert_eq!(s.engine.fire_due().await, 0);
+    assert!(s.graph.requests().is_empty());
+}
+
+#[tokio::test]
+async fn when_too_little_time_is_left_in_the_invocation_then_the_item_is_not_claimed_and_comes_again()
+ {
+    let s = Scenario::start(LlmReply::Verdict(send_verdict("x"))).await;
+    let reminder = s.create(appointment_reminder()).await;
+    s.whatsapp_message("wamid.late", T0).await;
+    s.at_minutes(240);
+    let item = s
+        .engine
+        .scheduler
+        .all_items()
+        .await
+        .expect("items")
+        .pop()
+        .expect("one item");
+    let services = &s.engine.services;
+    let now = Timestamp::from_secs(T0).plus_minutes(240);
+    let too_soon = Timestamp::from_millis(
+        now.as_millis() + i64::try_from(services.budget.item().as_millis()).expect("ms") - 1,
+    );
+    assert!(matches!(
+        services.send_due_by(&item, Some(too_soon)).await,
+        Err(followup_app::ServiceError::OutOfTime { .. })
+    ));
+    assert!(s.deliveries(&reminder).await.is_empty(), "nothing claimed");
+    assert_eq!(s.llm.calls(), 0);
+    assert!(s.graph.requests().is_empty());
+
+    let enough = Timestamp::from_millis(
+        now.as_millis() + i64::try_from(services.budget.item().as_millis()).expect("ms"),
+    );
+    assert_eq!(
+        services
+            .send_due_by(&item, Some(enough))
+            .await
+            .expect("send"),
+        followup_app::SendOutcome::Sent
+    );
+    assert_eq!(s.graph.requests().len(), 1);
 }

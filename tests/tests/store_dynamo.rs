@@ -381,6 +381,7 @@ async fn when_a_conversation_is_written_then_only_message_ids_transcript_lines_a
             1,
             "dlv_1",
             Timestamp::from_millis(sent_at + 60_000),
+            Timestamp::from_millis(sent_at + 120_000),
         )
         .await
         .expect("claim");
@@ -681,7 +682,15 @@ async fn when_a_follow_up_is_sent_then_it_takes_ten_requests() {
         .await
         .expect("delivery");
     let claim = store
-        .claim_delivery(&bot, &conv, &f1, 1, "dlv_1", Timestamp::from_millis(20_000))
+        .claim_delivery(
+            &bot,
+            &conv,
+            &f1,
+            1,
+            "dlv_1",
+            Timestamp::from_millis(20_000),
+            Timestamp::from_millis(80_000),
+        )
         .await
         .expect("claim");
     assert_eq!(claim, Claim::Claimed("dlv_1".into()));

@@ -66,8 +66,8 @@ async fn when_a_version_3_file_is_opened_then_integrations_are_kept_and_the_cata
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("store.sqlite");
     {
-        // The part of a version 3 file that migration 4 changes: integrations as migration
-        // 2 created them, with one row.
+        // The part of a version 3 file that migrations 4 and 5 change: integrations as
+        // migration 2 created them, with one row, and the deliveries table (5 adds columns).
         let conn = rusqlite::Connection::open(&path).expect("open");
         conn.execute_batch(
             "CREATE TABLE integrations (
@@ -80,12 +80,13 @@ async fn when_a_version_3_file_is_opened_then_integrations_are_kept_and_the_cata
                 PRIMARY KEY (platform, account_id)
             ) WITHOUT ROWID;
             INSERT INTO integrations VALUES ('whatsapp', '111', 'clinic', 'token', 1, 2);
+            CREATE TABLE deliveries (id TEXT PRIMARY KEY);
             PRAGMA user_version = 3;",
         )
         .expect("a version 3 file");
     }
     let store = SqliteStore::open(&path).expect("open and migrate");
-    assert_eq!(user_version(&path), 4);
+    assert_eq!(user_version(&path), 5);
     let found = store
         .find_integration(Platform::Whatsapp, "111")
         .await
@@ -120,7 +121,7 @@ async fn when_a_version_3_file_is_opened_then_integrations_are_kept_and_the_cata
     drop(SqliteStore::open(&path).expect("reopen"));
     assert_eq!(
         user_version(&path),
-        4,
+        5,
         "an up-to-date file is not migrated again"
     );
 }

@@ -14,9 +14,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let services = Arc::clone(&deployment.services);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let services = Arc::clone(&services);
+        let deadline = sqs::deadline(&event.context);
         async move {
             Ok::<SqsBatchResponse, lambda_runtime::Error>(
-                sqs::handle_batch(services, event.payload).await,
+                sqs::handle_batch(services, event.payload, deadline).await,
             )
         }
     }))

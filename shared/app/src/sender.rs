@@ -4,6 +4,7 @@
 //! conversation with its reason.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use followup_domain::{
@@ -70,9 +71,30 @@ impl Services {
         }]
     }
 
-    /// Handles one due item. `Err` means "deliver it again later" (store or scheduler
-    /// unavailable, or Meta throttled us); everything else is settled and logged.
+    /// Handles one due item with no deadline but the claim's lease (the local engine).
     pub async fn send_due(&self, item: &DueItem) -> Result<SendOutcome, ServiceError> {
+        self.send_due_by(item, None).await
+    }
+
+    /// What is left of the time until `deadline`.
+    fn time_left(&self, deadline: Timestamp) -> Duration {
+        let left = deadline
+            .as_millis()
+            .saturating_sub(self.clock.now().as_millis());
+        Duration::from_millis(u64::try_from(left).unwrap_or(0))
+    }
+
+    /// Handles one due item. `Err` means "deliver it again later" (store or scheduler
+    /// unavailable, Meta throttled us, another sender holds the claim, or too little time
+    /// is left); everything else is settled and logged. `deadline` is when the caller's
+    /// invocation ends (a Lambda's deadline): an item whose worst case does not fit before
+    /// it is not claimed, and no Graph call starts that could not finish before it or the
+    /// claim's lease, whichever ends first.
+    pub async fn send_due_by(
+        &self,
+        item: &DueItem,
+        deadline: Option<Timestamp>,
+    ) -> Result<SendOutcome, ServiceError> {
         let key = &item.key;
         let chatbot = &key.chatbot_id;
         let period = item.silence_period;
@@ -114,6 +136,23 @@ impl Services {
             return self.drop_item(item, DropReason::Stale).await;
         };
 
+        if let Some(deadline) = deadline
+            && self.time_left(deadline) < self.budget.item()
+        {
+            tracing::info!(chatbot = %chatbot, follow_up = %key.follow_up_id, left_ms = self.time_left(deadline).as_millis() as u64, "too little time left in this invocation for the item; not claimed, delivering it again later");
+            return Err(ServiceError::OutOfTime {
+                stage: "judge and send the item",
+            });
+        }
+        let token = new_delivery_id();
+        let claimed_at = self.clock.now();
+        let lease_until = Timestamp::from_millis(
+            claimed_at
+                .as_millis()
+                .saturating_add(i64::from(self.claim_lease_seconds) * 1000),
+        );
+        // The later stages finish before the invocation ends and before the lease does.
+        let stages_end = deadline.map_or(lease_until, |d| d.min(lease_until));
         let delivery_id = match self
             .store
             .claim_delivery(
@@ -121,15 +160,34 @@ impl Services {
                 &key.conversation_id,
                 &key.follow_up_id,
                 period,
-                &new_delivery_id(),
-                self.clock.now(),
+                &token,
+                claimed_at,
+                lease_until,
             )
             .await?
         {
             Claim::Claimed(id) => id,
-            Claim::Taken(_) => {
-                tracing::info!(chatbot = %chatbot, follow_up = %key.follow_up_id, "due item already claimed; duplicate delivery ignored");
+            Claim::TakenOver {
+                id,
+                attempt_started_at: Some(started),
+            } => return self.unknown_after_takeover(item, &id, started).await,
+            Claim::TakenOver {
+                id,
+                attempt_started_at: None,
+            } => {
+                // Its holder stopped before calling Meta: nothing went out, check again.
+                tracing::warn!(chatbot = %chatbot, follow_up = %key.follow_up_id, delivery = %id, "stale claim taken over; its sender stopped before sending");
+                id
+            }
+            Claim::Taken(existing) if existing.status.is_final() => {
+                tracing::info!(chatbot = %chatbot, follow_up = %key.follow_up_id, "due item already settled; duplicate delivery ignored");
                 return Ok(SendOutcome::Duplicate);
+            }
+            Claim::Taken(existing) => {
+                // Held by a sender that may still be working: never dropped silently,
+                // the item comes back and finds it settled, or the lease run out.
+                tracing::info!(chatbot = %chatbot, follow_up = %key.follow_up_id, delivery = %existing.id, "due item claimed by another sender; delivering it again later");
+                return Err(ServiceError::ClaimHeld);
             }
         };
 
@@ -218,6 +276,8 @@ impl Services {
                 self.deliver(
                     item,
                     &delivery_id,
+                    &token,
+                    stages_end,
                     &conversation,
                     &follow_up,
                     integration,
@@ -227,6 +287,41 @@ impl Services {
                 .await
             }
         }
+    }
+
+    /// A taken-over claim whose sender had started calling Meta: it may have gone out, so
+    /// it is never sent again; it ends as outcome unknown, in the log and the statistics.
+    async fn unknown_after_takeover(
+        &self,
+        item: &DueItem,
+        delivery_id: &str,
+        started: Timestamp,
+    ) -> Result<SendOutcome, ServiceError> {
+        let key = &item.key;
+        tracing::warn!(chatbot = %key.chatbot_id, follow_up = %key.follow_up_id, delivery = delivery_id, started_ms = started.as_millis(), "stale claim taken over after its sender started sending; outcome unknown, not resent");
+        self.settle_with(
+            item,
+            delivery_id,
+            DeliveryUpdate {
+                status: DeliveryStatus::Unknown,
+                sent_as: None,
+                template_name: None,
+                platform_message_id: None,
+                detail: Some(
+                    "the sender stopped after it started sending (its claim ran out); \
+                     Meta may or may not have the message, so it is not sent again"
+                        .into(),
+                ),
+                at: self.clock.now(),
+            },
+            LogEvent::OutcomeUnknown {
+                follow_up_id: key.follow_up_id.clone(),
+                silence_period: item.silence_period,
+                delivery_id: delivery_id.to_owned(),
+            },
+        )
+        .await?;
+        Ok(SendOutcome::OutcomeUnknown)
     }
 
     async fn drop_item(
@@ -449,6 +544,8 @@ impl Services {
         &self,
         item: &DueItem,
         delivery_id: &str,
+        token: &str,
+        stages_end: Timestamp,
         conversation: &Conversation,
         follow_up: &FollowUp,
         integration: Integration,
@@ -499,6 +596,26 @@ impl Services {
             at: self.clock.now(),
         };
         let follow_up_id = follow_up.id.clone();
+        // A Graph call that could outlive the invocation or the lease is not started: a
+        // killed call leaves its outcome unknown, a call past the lease could race a
+        // sender that took the claim over.
+        if self.time_left(stages_end) < self.budget.send_and_settle() {
+            self.store
+                .release_claim(&key.chatbot_id, delivery_id)
+                .await?;
+            tracing::warn!(chatbot = %key.chatbot_id, follow_up = %key.follow_up_id, delivery = delivery_id, left_ms = self.time_left(stages_end).as_millis() as u64, "too little time left to call Meta; claim given back, delivering the item again later");
+            return Err(ServiceError::OutOfTime { stage: "call Meta" });
+        }
+        // Durably "about to call Meta" first: if this sender stops from here on, whoever
+        // takes the claim over settles it as outcome unknown instead of sending again.
+        if !self
+            .store
+            .start_attempt(&key.chatbot_id, delivery_id, token, self.clock.now())
+            .await?
+        {
+            tracing::warn!(chatbot = %key.chatbot_id, follow_up = %key.follow_up_id, delivery = delivery_id, "claim lost to another sender before sending; not sent by this one");
+            return Ok(SendOutcome::Duplicate);
+        }
         match self.messenger.send(&message).await {
             Ok(receipt) => {
                 self.settle_with(

@@ -14,7 +14,8 @@ use crate::conversations::{append_entries, load_conversation, save_conversation}
 use crate::sqlite::{SqliteStore, unavailable};
 
 const SELECT: &str = "SELECT id, chatbot_id, conversation_id, follow_up_id, silence_period, status, sent_as, \
-     template_name, platform_message_id, detail, created_at, updated_at, sent_at, replied_at FROM deliveries";
+     template_name, platform_message_id, detail, created_at, updated_at, sent_at, replied_at, lease_until, \
+     attempt_started_at FROM deliveries";
 
 fn conversion(column: usize, message: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, message.into())
@@ -43,6 +44,8 @@ fn read_delivery(row: &Row<'_>) -> rusqlite::Result<Delivery> {
         updated_at: Timestamp::from_millis(row.get(11)?),
         sent_at: row.get::<_, Option<i64>>(12)?.map(Timestamp::from_millis),
         replied_at: row.get::<_, Option<i64>>(13)?.map(Timestamp::from_millis),
+        lease_until: row.get::<_, Option<i64>>(14)?.map(Timestamp::from_millis),
+        attempt_started_at: row.get::<_, Option<i64>>(15)?.map(Timestamp::from_millis),
     })
 }
 
@@ -118,6 +121,7 @@ impl DeliveryStore for SqliteStore {
         silence_period: u64,
         delivery_id: &str,
         now: Timestamp,
+        lease_until: Timestamp,
     ) -> Result<Claim, StoreError> {
         let (chatbot, conversation, follow_up, delivery_id) = (
             chatbot.clone(),
@@ -130,29 +134,67 @@ impl DeliveryStore for SqliteStore {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(unavailable)?;
             let p = period(silence_period)?;
+            let retake = |existing: &Delivery, keep_attempt: bool| {
+                tx.execute(
+                    "UPDATE deliveries SET status = 'claimed', updated_at = ?2, claim_token = ?3, lease_until = ?4,
+                            attempt_started_at = CASE WHEN ?5 THEN attempt_started_at END
+                     WHERE id = ?1",
+                    params![existing.id, now.as_millis(), delivery_id, lease_until.as_millis(), keep_attempt],
+                )
+                .map_err(unavailable)
+            };
             let claim = match by_key(&tx, &chatbot, &conversation, &follow_up, p)? {
                 Some(existing) if existing.status == DeliveryStatus::Throttled => {
-                    tx.execute(
-                        "UPDATE deliveries SET status = 'claimed', updated_at = ?2 WHERE id = ?1",
-                        params![existing.id, now.as_millis()],
-                    )
-                    .map_err(unavailable)?;
+                    retake(&existing, false)?;
                     Claim::Claimed(existing.id)
+                }
+                Some(existing)
+                    if existing.status == DeliveryStatus::Claimed
+                        && existing.lease_until.is_none_or(|lease| lease < now) =>
+                {
+                    retake(&existing, true)?;
+                    Claim::TakenOver {
+                        id: existing.id,
+                        attempt_started_at: existing.attempt_started_at,
+                    }
                 }
                 Some(existing) => Claim::Taken(Box::new(existing)),
                 None => {
                     tx.execute(
                         "INSERT INTO deliveries (id, chatbot_id, conversation_id, follow_up_id, silence_period,
-                                                 status, created_at, updated_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, 'claimed', ?6, ?6)",
-                        params![delivery_id, chatbot.as_str(), conversation.as_str(), follow_up.as_str(), p, now.as_millis()],
+                                                 status, created_at, updated_at, claim_token, lease_until)
+                         VALUES (?1, ?2, ?3, ?4, ?5, 'claimed', ?6, ?6, ?1, ?7)",
+                        params![delivery_id, chatbot.as_str(), conversation.as_str(), follow_up.as_str(), p,
+                                now.as_millis(), lease_until.as_millis()],
                     )
                     .map_err(unavailable)?;
-                    Claim::Claimed(delivery_id)
+                    Claim::Claimed(delivery_id.clone())
                 }
             };
             tx.commit().map_err(unavailable)?;
             Ok(claim)
+        })
+        .await
+    }
+
+    async fn start_attempt(
+        &self,
+        chatbot: &ChatbotId,
+        delivery_id: &str,
+        token: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let (chatbot, delivery_id, token) =
+            (chatbot.clone(), delivery_id.to_owned(), token.to_owned());
+        self.with_conn(move |conn| {
+            let changed = conn
+                .execute(
+                    "UPDATE deliveries SET attempt_started_at = ?4, updated_at = ?4
+                     WHERE chatbot_id = ?1 AND id = ?2 AND status = 'claimed' AND claim_token = ?3",
+                    params![chatbot.as_str(), delivery_id, token, now.as_millis()],
+                )
+                .map_err(unavailable)?;
+            Ok(changed == 1)
         })
         .await
     }
@@ -183,7 +225,8 @@ impl DeliveryStore for SqliteStore {
         let (chatbot, delivery_id) = (chatbot.clone(), delivery_id.to_owned());
         self.with_conn(move |conn| {
             conn.execute(
-                "UPDATE deliveries SET status = 'throttled', updated_at = ?3
+                "UPDATE deliveries SET status = 'throttled', updated_at = ?3, attempt_started_at = NULL,
+                        lease_until = NULL
                  WHERE chatbot_id = ?1 AND id = ?2 AND status = 'claimed'",
                 params![chatbot.as_str(), delivery_id, now.as_millis()],
             )
@@ -210,7 +253,8 @@ impl DeliveryStore for SqliteStore {
                 .then_some(update.at.as_millis());
             tx.execute(
                 "UPDATE deliveries SET status = ?2, sent_as = ?3, template_name = ?4, platform_message_id = ?5,
-                        detail = ?6, updated_at = ?7, sent_at = COALESCE(sent_at, ?8)
+                        detail = ?6, updated_at = ?7, sent_at = COALESCE(sent_at, ?8),
+                        lease_until = NULL, claim_token = NULL
                  WHERE id = ?1",
                 params![
                     delivery_id,

@@ -132,6 +132,12 @@ const MIGRATIONS: &[&str] = &[
         synced_at INTEGER NOT NULL,
         PRIMARY KEY (chatbot_id, waba_id)
     ) WITHOUT ROWID;",
+    // 5: claims are leases. A claim records its holder's token and lease, and when the
+    // holder started calling Meta; claims from before this version have no lease and are
+    // taken over by the next delivery of their item.
+    "ALTER TABLE deliveries ADD COLUMN claim_token TEXT;
+    ALTER TABLE deliveries ADD COLUMN lease_until INTEGER;
+    ALTER TABLE deliveries ADD COLUMN attempt_started_at INTEGER;",
 ];
 
 /// The schema version this build expects.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use std::time::Duration;
 
-use followup_app::{DEFAULT_AI_FIRST_CHECK_MINUTES, SendDue, Services};
+use followup_app::{DEFAULT_AI_FIRST_CHECK_MINUTES, SendBudget, SendDue, Services};
 use followup_domain::{Secret, WindowPolicy};
 use followup_embedded::{SqliteScheduler, SqliteStore};
 use followup_graph::{GraphClient, GraphConfig, LocalTemplateDirectory, Outbox};
@@ -78,6 +78,13 @@ pub struct EngineConfig {
     /// Requests per send when Meta throttles (then the item is retried later).
     #[arg(long, env = "FOLLOWUP_GRAPH_MAX_ATTEMPTS", default_value_t = 3)]
     pub graph_max_attempts: u32,
+
+    /// How long a sender's claim on a due item lasts, in seconds. After a crash the item
+    /// is retried every 30 s and taken over once this has run out; it must be longer than
+    /// one item's worst case (judge and Graph timeouts times their attempts), which is
+    /// checked at start.
+    #[arg(long, env = "FOLLOWUP_CLAIM_LEASE_SECONDS", default_value_t = DEFAULT_CLAIM_LEASE_SECONDS)]
+    pub claim_lease_seconds: u32,
 
     /// First backoff after a throttled send, in milliseconds (doubles per attempt).
     #[arg(long, env = "FOLLOWUP_GRAPH_INITIAL_BACKOFF_MS", default_value_t = 500)]
@@ -181,19 +188,24 @@ fn local_secret(data_dir: &Path, file: &str) -> Result<(String, PathBuf), Engine
     Ok((token, path))
 }
 
-/// The offline judge unless a model is configured.
-fn judge(config: &EngineConfig) -> Result<Arc<dyn Judge>, EngineError> {
+/// The engine's default claim lease: the default LLM judge (3 × 20 s + 2 × 10 s) and
+/// Graph sends (3 × 10 s + 2 × 10 s) fit with room to spare.
+pub const DEFAULT_CLAIM_LEASE_SECONDS: u32 = 180;
+
+/// The offline judge unless a model is configured, and its worst case per verdict.
+fn judge(config: &EngineConfig) -> Result<(Arc<dyn Judge>, Duration), EngineError> {
     let Some(base_url) = &config.llm_base_url else {
-        return Ok(Arc::new(OfflineJudge::new()));
+        return Ok((Arc::new(OfflineJudge::new()), Duration::ZERO));
     };
     let mut settings = OpenAiConfig::new(base_url.clone(), config.llm_model.clone());
     settings.api_key = config.llm_api_key.clone().map(Secret::new);
     settings.timeout = Duration::from_millis(config.llm_timeout_ms);
     settings.output_mode = OutputMode::parse(&config.llm_output_mode)
         .map_err(|e| EngineError::Config(format!("LLM judge: {e}")))?;
+    let worst_case = settings.worst_case();
     let judge =
         OpenAiJudge::new(settings).map_err(|e| EngineError::Config(format!("LLM judge: {e}")))?;
-    Ok(Arc::new(judge))
+    Ok((Arc::new(judge), worst_case))
 }
 
 /// The outbox unless the Graph API is asked for.
@@ -201,8 +213,9 @@ fn judge(config: &EngineConfig) -> Result<Arc<dyn Judge>, EngineError> {
 /// [`LocalTemplateDirectory`]): edit a template's status there to approve it locally.
 pub const LOCAL_TEMPLATES_FILE: &str = "templates.json";
 
-/// What talks to Meta: the sender's messenger and the template directory.
-type MetaPeers = (Arc<dyn Messenger>, Arc<dyn TemplateDirectory>);
+/// What talks to Meta: the sender's messenger, the template directory, and the worst
+/// case of one send.
+type MetaPeers = (Arc<dyn Messenger>, Arc<dyn TemplateDirectory>, Duration);
 
 /// The outbound side: with `graph`, Meta's Graph API sends and lists templates; otherwise
 /// the outbox records sends and a file in the data directory stands in for Meta's template
@@ -211,18 +224,20 @@ fn meta_peers(config: &EngineConfig) -> Result<MetaPeers, EngineError> {
     if config.messenger != "graph" {
         let templates =
             LocalTemplateDirectory::new(Some(config.data_dir.join(LOCAL_TEMPLATES_FILE)));
-        return Ok((Arc::new(Outbox::new()), Arc::new(templates)));
+        return Ok((Arc::new(Outbox::new()), Arc::new(templates), Duration::ZERO));
     }
-    let client = GraphClient::new(GraphConfig {
+    let settings = GraphConfig {
         base_url: config.graph_base_url.clone(),
         api_version: config.graph_api_version.clone(),
         timeout: Duration::from_millis(config.graph_timeout_ms),
         max_attempts: config.graph_max_attempts,
         initial_backoff: Duration::from_millis(config.graph_initial_backoff_ms),
         ..GraphConfig::default()
-    })
-    .map_err(|e| EngineError::Config(format!("Graph API: {e}")))?;
-    Ok((Arc::new(client.clone()), Arc::new(client)))
+    };
+    let worst_case = settings.worst_case();
+    let client =
+        GraphClient::new(settings).map_err(|e| EngineError::Config(format!("Graph API: {e}")))?;
+    Ok((Arc::new(client.clone()), Arc::new(client), worst_case))
 }
 
 /// The data directory holds the store and local secrets: readable by this user only.
@@ -312,16 +327,26 @@ impl Engine {
         let store =
             SqliteStore::open(&store_path).map_err(|e| EngineError::Store(e.to_string()))?;
         let scheduler = SqliteScheduler::new(&store);
-        let (messenger, templates) = meta_peers(config)?;
+        let (messenger, templates, send_worst_case) = meta_peers(config)?;
+        let (judge, judge_worst_case) = judge(config)?;
+        let budget = SendBudget {
+            judge: judge_worst_case,
+            send: send_worst_case,
+        };
+        budget
+            .check_lease(config.claim_lease_seconds)
+            .map_err(|e| EngineError::Config(format!("FOLLOWUP_CLAIM_LEASE_SECONDS: {e}")))?;
         let services = Arc::new(Services {
             store: Arc::new(store),
             scheduler: Arc::new(scheduler.clone()),
-            judge: judge(config)?,
+            judge,
             messenger,
             templates,
             clock: Arc::clone(&clock),
             policy,
             ai_first_check_minutes: config.ai_first_check_minutes,
+            claim_lease_seconds: config.claim_lease_seconds,
+            budget,
         });
         let state = AppState::new(AppDeps {
             services: Arc::clone(&services),

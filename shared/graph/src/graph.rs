@@ -69,6 +69,15 @@ pub struct GraphConfig {
 impl GraphConfig {
     pub const DEFAULT_BASE_URL: &'static str = "https://graph.facebook.com";
     pub const DEFAULT_API_VERSION: &'static str = "v25.0";
+
+    /// The longest one send can take: every request timing out, the longest wait between
+    /// them. The sender's claim lease must be longer than this plus the judge's.
+    pub fn worst_case(&self) -> Duration {
+        self.timeout.saturating_mul(self.max_attempts)
+            + self
+                .max_backoff
+                .saturating_mul(self.max_attempts.saturating_sub(1))
+    }
 }
 
 impl Default for GraphConfig {

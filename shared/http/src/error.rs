@@ -86,6 +86,12 @@ impl From<followup_app::ServiceError> for ApiError {
                 Self::Unavailable(scheduler.to_string())
             }
             followup_app::ServiceError::Throttled => Self::Unavailable("throttled by Meta".into()),
+            followup_app::ServiceError::ClaimHeld => {
+                Self::Unavailable("the due item is being sent".into())
+            }
+            followup_app::ServiceError::OutOfTime { .. } => {
+                Self::Unavailable("out of time for this request".into())
+            }
         }
     }
 }

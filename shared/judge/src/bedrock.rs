@@ -73,6 +73,13 @@ pub struct BedrockConfig {
 }
 
 impl BedrockConfig {
+    /// The longest one verdict can take: every attempt timing out, the longest backoff
+    /// between them.
+    pub fn worst_case(&self) -> Duration {
+        self.timeout.saturating_mul(self.max_attempts)
+            + MAX_BACKOFF.saturating_mul(self.max_attempts.saturating_sub(1))
+    }
+
     pub fn new(model_id: impl Into<String>) -> Self {
         Self {
             model_id: model_id.into(),

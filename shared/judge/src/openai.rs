@@ -115,6 +115,13 @@ pub struct OpenAiConfig {
 }
 
 impl OpenAiConfig {
+    /// The longest one verdict can take: every attempt timing out, the longest backoff
+    /// between them.
+    pub fn worst_case(&self) -> Duration {
+        self.timeout.saturating_mul(self.max_attempts)
+            + MAX_BACKOFF.saturating_mul(self.max_attempts.saturating_sub(1))
+    }
+
     /// A configuration with the default timeout, attempts and backoff, and no key.
     pub fn new(base_url: impl Into<String>, model: impl Into<String>) -> Self {
         Self {

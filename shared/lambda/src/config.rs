@@ -11,6 +11,10 @@ pub enum ConfigError {
     Invalid { var: &'static str, reason: String },
 }
 
+/// The sender's claim lease when the template does not set one: the sender function's
+/// timeout in `template.yaml` (180 s) plus 30 s.
+pub const DEFAULT_CLAIM_LEASE_SECONDS: u32 = 210;
+
 /// Everything a function needs to know about its deployment (docs/aws.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LambdaConfig {
@@ -24,6 +28,15 @@ pub struct LambdaConfig {
     pub chatbots_claim: String,
     pub window_margin_minutes: u32,
     pub ai_first_check_minutes: u32,
+    /// How long the sender's claim on a due item lasts: longer than the sender function's
+    /// timeout, shorter than the due queue's visibility timeout.
+    pub claim_lease_seconds: u32,
+    /// The sender function's own timeout, as the template set it (checked at start against
+    /// one item's worst case and the lease); unset outside the sender.
+    pub sender_timeout_seconds: Option<u32>,
+    /// The due queue's visibility timeout, as the template set it: a redelivery after a
+    /// stopped invocation must find its claim's lease run out.
+    pub due_visibility_timeout_seconds: Option<u32>,
     pub llm_base_url: Option<String>,
     pub llm_model: String,
     pub llm_output_mode: String,
@@ -87,6 +100,19 @@ impl LambdaConfig {
                 followup_app::DEFAULT_AI_FIRST_CHECK_MINUTES,
                 1..=1440,
             )?,
+            claim_lease_seconds: number(
+                "FOLLOWUP_CLAIM_LEASE_SECONDS",
+                DEFAULT_CLAIM_LEASE_SECONDS,
+                30..=43_200,
+            )?,
+            sender_timeout_seconds: Some(number("FOLLOWUP_SENDER_TIMEOUT_SECONDS", 0, 1..=900)?)
+                .filter(|&t| t > 0),
+            due_visibility_timeout_seconds: Some(number(
+                "FOLLOWUP_DUE_VISIBILITY_TIMEOUT_SECONDS",
+                0,
+                1..=43_200,
+            )?)
+            .filter(|&t| t > 0),
             llm_base_url: optional("FOLLOWUP_LLM_BASE_URL"),
             llm_model: optional("FOLLOWUP_LLM_MODEL").unwrap_or_else(|| "gpt-4.1-mini".to_owned()),
             llm_output_mode: optional("FOLLOWUP_LLM_OUTPUT_MODE")

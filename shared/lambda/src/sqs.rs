@@ -7,10 +7,25 @@ use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use followup_app::Services;
+use followup_domain::Timestamp;
 use followup_ports::DueItem;
 
-/// Handles one batch; returns the message ids to retry.
-pub async fn handle_batch(services: Arc<Services>, event: SqsEvent) -> SqsBatchResponse {
+/// The invocation's deadline: Lambda stops the function there, so every item is bounded by it.
+pub fn deadline(context: &lambda_runtime::Context) -> Option<Timestamp> {
+    i64::try_from(context.deadline)
+        .ok()
+        .filter(|&ms| ms > 0)
+        .map(Timestamp::from_millis)
+}
+
+/// Handles one batch; returns the message ids to retry. `deadline` is the invocation's
+/// (the Lambda context's `deadline`, ms since the epoch): an item that cannot be judged and
+/// sent before it is reported back untouched, to come again after its visibility timeout.
+pub async fn handle_batch(
+    services: Arc<Services>,
+    event: SqsEvent,
+    deadline: Option<Timestamp>,
+) -> SqsBatchResponse {
     let mut tasks = Vec::with_capacity(event.records.len());
     for record in event.records {
         let services = Arc::clone(&services);
@@ -20,6 +35,7 @@ pub async fn handle_batch(services: Arc<Services>, event: SqsEvent) -> SqsBatchR
                 &services,
                 record.message_id.unwrap_or_default(),
                 record.body,
+                deadline,
             )
             .await
         });
@@ -43,7 +59,12 @@ pub async fn handle_batch(services: Arc<Services>, event: SqsEvent) -> SqsBatchR
 }
 
 /// Returns whether the message should be delivered again.
-async fn handle_one(services: &Services, id: String, body: Option<String>) -> bool {
+async fn handle_one(
+    services: &Services,
+    id: String,
+    body: Option<String>,
+    deadline: Option<Timestamp>,
+) -> bool {
     let Some(body) = body else {
         tracing::error!(message = %id, "SQS message without a body dropped");
         return false;
@@ -56,7 +77,7 @@ async fn handle_one(services: &Services, id: String, body: Option<String>) -> bo
             return false;
         }
     };
-    match services.send_due(&item).await {
+    match services.send_due_by(&item, deadline).await {
         Ok(outcome) => {
             tracing::debug!(message = %id, ?outcome, "due item handled");
             false

@@ -350,6 +350,13 @@ pub struct Delivery {
     pub sent_at: Option<Timestamp>,
     /// When the customer first wrote within 24 h after it was sent.
     pub replied_at: Option<Timestamp>,
+    /// While `Claimed`: until when the claim's holder may work on it. A claim whose lease
+    /// ran out belongs to a sender that stopped (a crash, a Lambda timeout) and is taken
+    /// over by the next delivery of the item.
+    pub lease_until: Option<Timestamp>,
+    /// When the holder durably noted that it was about to call Meta: a claim taken over
+    /// with this set may have been sent, so it becomes `outcome_unknown`, never resent.
+    pub attempt_started_at: Option<Timestamp>,
 }
 
 /// A claim's result.
@@ -357,7 +364,14 @@ pub struct Delivery {
 pub enum Claim {
     /// This caller may go on and send, under this delivery id.
     Claimed(String),
-    /// Someone else holds or settled it.
+    /// A claim whose lease ran out (its holder stopped) is now this caller's, under the
+    /// delivery's original id. `attempt_started_at` tells whether the old holder may
+    /// already have called Meta.
+    TakenOver {
+        id: String,
+        attempt_started_at: Option<Timestamp>,
+    },
+    /// Someone else holds it (lease still running) or settled it.
     Taken(Box<Delivery>),
 }
 
@@ -406,9 +420,12 @@ pub trait DeliveryStore: Send + Sync {
         silence_period: u64,
     ) -> Result<Option<Delivery>, StoreError>;
 
-    /// Claims (conversation, follow-up, period) under `delivery_id`, atomically: exactly
-    /// one of any number of concurrent callers gets `Claimed`. A `Throttled` delivery can
-    /// be claimed again (its retry), under its original id.
+    /// Claims (conversation, follow-up, period) under `delivery_id` until `lease_until`,
+    /// atomically: exactly one of any number of concurrent callers gets `Claimed` or
+    /// `TakenOver`. A `Throttled` delivery (its retry) and a `Claimed` one whose lease ran
+    /// out before `now` can be claimed again, under their original id. `delivery_id` is
+    /// fresh per call and stays the claim's token: only its holder can start an attempt.
+    #[allow(clippy::too_many_arguments)]
     async fn claim_delivery(
         &self,
         chatbot: &ChatbotId,
@@ -417,13 +434,26 @@ pub trait DeliveryStore: Send + Sync {
         silence_period: u64,
         delivery_id: &str,
         now: Timestamp,
+        lease_until: Timestamp,
     ) -> Result<Claim, StoreError>;
+
+    /// Durably notes, before Meta is called, that the holder of the claim `token` starts
+    /// sending `delivery_id`. False when the claim is no longer that holder's (its lease
+    /// ran out and another sender took it over): the caller must not send.
+    async fn start_attempt(
+        &self,
+        chatbot: &ChatbotId,
+        delivery_id: &str,
+        token: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
 
     /// Gives a claim back (the judge asked to wait): the next check may claim again.
     async fn release_claim(&self, chatbot: &ChatbotId, delivery_id: &str)
     -> Result<(), StoreError>;
 
-    /// Marks a claimed delivery as throttled, to be claimed again by the retry.
+    /// Marks a claimed delivery as throttled, to be claimed again by the retry (Meta
+    /// answered that nothing was sent, so the attempt mark is cleared).
     async fn mark_throttled(
         &self,
         chatbot: &ChatbotId,

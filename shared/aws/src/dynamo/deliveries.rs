@@ -26,6 +26,10 @@ use super::{ATTEMPTS, DynamoStore, Query, Transacted, Write, Written, backoff};
 pub(crate) const VERSION: &str = "ver";
 const STATUS: &str = "status";
 const ID: &str = "id";
+/// The claim's holder: the fresh id its `claim_delivery` call brought.
+const CLAIM_TOKEN: &str = "claim_token";
+const LEASE_UNTIL: &str = "lease_until";
+const ATTEMPT_STARTED_AT: &str = "attempt_started_at";
 
 /// A delivery and its version.
 pub(crate) fn delivery_from(item: &Item) -> Result<(Delivery, u64), StoreError> {
@@ -54,6 +58,8 @@ pub(crate) fn delivery_from(item: &Item) -> Result<(Delivery, u64), StoreError> 
         updated_at: Timestamp::from_millis(item.i64("updated_at")?),
         sent_at: timestamp("sent_at")?,
         replied_at: timestamp("replied_at")?,
+        lease_until: timestamp(LEASE_UNTIL)?,
+        attempt_started_at: timestamp(ATTEMPT_STARTED_AT)?,
     };
     Ok((delivery, item.u64(VERSION)?))
 }
@@ -185,6 +191,7 @@ impl DeliveryStore for DynamoStore {
         silence_period: u64,
         delivery_id: &str,
         now: Timestamp,
+        lease_until: Timestamp,
     ) -> Result<Claim, StoreError> {
         // 1. The pointer, first: it may only ever name this (conversation, follow-up, period).
         let mut expr = Expr::default();
@@ -217,6 +224,9 @@ impl DeliveryStore for DynamoStore {
                 .set("follow_up_id", s(follow_up.as_str()))
                 .set(SILENCE_PERIOD, n(silence_period))
                 .set(STATUS, s(DeliveryStatus::Claimed.as_str()))
+                .set(CLAIM_TOKEN, s(delivery_id))
+                .set(LEASE_UNTIL, n(lease_until.as_millis()))
+                .remove(ATTEMPT_STARTED_AT)
                 .set_if_absent("created_at", n(now.as_millis()))
                 .set("updated_at", n(now.as_millis()))
                 .set(GSI2_PK, s(keys::deliveries_gsi2pk(chatbot, follow_up)))
@@ -252,19 +262,76 @@ impl DeliveryStore for DynamoStore {
                         backoff(attempt).await;
                         continue;
                     };
-                    let (existing, _) = delivery_from(&item)?;
-                    if existing.id == delivery_id && existing.status == DeliveryStatus::Claimed {
+                    let (existing, version) = delivery_from(&item)?;
+                    if existing.status == DeliveryStatus::Claimed
+                        && item.opt_str(CLAIM_TOKEN)? == Some(delivery_id)
+                    {
                         // Our own claim, written by an SDK retry whose first answer was
-                        // lost: it is still ours (ids are unique per claim attempt).
-                        return Ok(Claim::Claimed(existing.id));
+                        // lost: it is still ours (tokens are unique per claim attempt).
+                        return Ok(match existing.attempt_started_at {
+                            Some(at) => Claim::TakenOver {
+                                id: existing.id,
+                                attempt_started_at: Some(at),
+                            },
+                            None => Claim::Claimed(existing.id),
+                        });
                     }
-                    self.forget_pointer(chatbot, delivery_id).await;
-                    return Ok(Claim::Taken(Box::new(existing)));
+                    let stale = existing.status == DeliveryStatus::Claimed
+                        && existing.lease_until.is_none_or(|lease| lease < now);
+                    if !stale {
+                        self.forget_pointer(chatbot, delivery_id).await;
+                        return Ok(Claim::Taken(Box::new(existing)));
+                    }
+                    // 3. The holder stopped (its lease ran out): take the claim over, keeping
+                    // its id and its attempt mark, if nobody changed it since the read.
+                    let mut expr = at_version(version);
+                    expr.set(CLAIM_TOKEN, s(delivery_id))
+                        .set(LEASE_UNTIL, n(lease_until.as_millis()))
+                        .set("updated_at", n(now.as_millis()))
+                        .bump(VERSION);
+                    match self
+                        .write_retrying(Write::update(key.clone(), expr))
+                        .await?
+                    {
+                        Written::Done(_) => {
+                            self.forget_pointer(chatbot, delivery_id).await;
+                            return Ok(Claim::TakenOver {
+                                id: existing.id,
+                                attempt_started_at: existing.attempt_started_at,
+                            });
+                        }
+                        Written::ConditionFailed(_) | Written::Conflict => backoff(attempt).await,
+                    }
                 }
                 Written::Conflict => backoff(attempt).await,
             }
         }
         Err(super::contention())
+    }
+
+    async fn start_attempt(
+        &self,
+        chatbot: &ChatbotId,
+        delivery_id: &str,
+        token: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let Some(key) = self.delivery_key(chatbot, delivery_id).await? else {
+            return Ok(false);
+        };
+        let mut expr = Expr::default();
+        let ours = expr.equals(ID, s(delivery_id));
+        let claimed = expr.equals(STATUS, s(DeliveryStatus::Claimed.as_str()));
+        let holder = expr.equals(CLAIM_TOKEN, s(token));
+        expr.require(ours).require(claimed).require(holder);
+        expr.set(ATTEMPT_STARTED_AT, n(now.as_millis()))
+            .set("updated_at", n(now.as_millis()))
+            .bump(VERSION);
+        // Not counted in the statistics: no transaction needed.
+        Ok(matches!(
+            self.write_retrying(Write::update(key, expr)).await?,
+            Written::Done(_)
+        ))
     }
 
     async fn release_claim(
@@ -300,6 +367,8 @@ impl DeliveryStore for DynamoStore {
         let claimed = expr.equals(STATUS, s(DeliveryStatus::Claimed.as_str()));
         expr.require(ours).require(claimed);
         expr.set(STATUS, s(DeliveryStatus::Throttled.as_str()))
+            .remove(ATTEMPT_STARTED_AT)
+            .remove(LEASE_UNTIL)
             .set("updated_at", n(now.as_millis()))
             .bump(VERSION);
         // Neither status counts in the statistics: no transaction needed.
@@ -356,6 +425,7 @@ impl DeliveryStore for DynamoStore {
                 detail: update.detail.clone(),
                 updated_at: update.at,
                 sent_at: before.sent_at.or(sent_now),
+                lease_until: None,
                 ..before.clone()
             };
 
@@ -369,6 +439,8 @@ impl DeliveryStore for DynamoStore {
                 )
                 .set_or_remove("detail", after.detail.clone().map(s))
                 .set("updated_at", n(after.updated_at.as_millis()))
+                .remove(LEASE_UNTIL)
+                .remove(CLAIM_TOKEN)
                 .bump(VERSION);
             if let Some(sent_at) = after.sent_at {
                 expr.set("sent_at", n(sent_at.as_millis()));
