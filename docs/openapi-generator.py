@@ -3317,6 +3317,154 @@ signature and `403` (`verification-failed`) for a refused handshake. A path the 
 method a path does not accept is `405` (`type: method-not-allowed`).
 """
 
+# ---------------------------------------------------------------- dry run
+nullable_string = {"type": ["string", "null"]}
+schemas["DryRunRequest"] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["follow_up_id"],
+    "properties": {"follow_up_id": {**FOLLOW_UP_ID_SCHEMA,
+                                    "description": "The follow-up to try in this conversation (active or not)."}},
+}
+schemas["DryRun"] = {
+    "type": "object",
+    "description": "What the sender would do if the follow-up came due in this conversation now, by the same "
+                   "checks, judge and decision as a real send. Nothing was claimed, scheduled, logged or sent.",
+    "required": ["at", "platform", "silence_period", "action", "judge", "message", "window", "cost"],
+    "properties": {
+        "at": date_time("The time the dry run was evaluated at."),
+        "platform": ref("Platform"),
+        "silence_period": {"type": "integer", "minimum": 0},
+        "action": {"type": "string", "enum": ["send", "wait", "stop", "skip"],
+                   "description": "`send`: `message` would go out now. `wait`: the judge (an `ai` delay) or a "
+                                  "judge failure's retry would look again at `wait_until`. `stop`: the stop "
+                                  "trigger is met; nothing more would go out until the customer writes. `skip`: "
+                                  "not sent in this silence period, see `reason`."},
+        "reason": {"type": "string",
+                   "enum": ["stale", "follow_up_deleted", "follow_up_inactive", "already_sent",
+                            "conversation_stopped", "no_integration", "no_customer_message",
+                            "description_does_not_apply", "window_closed", "judge_failed", "judge_unsure",
+                            "opted_out", "template_not_approved"],
+                   "description": "Why it is skipped (or, with `judge_failed`, waits for a retry)."},
+        "detail": {"type": "string", "description": "The judge's unsure kind, or the template's state."},
+        "wait_until": date_time("With `wait`: when it would be looked at again."),
+        "judge": {
+            "type": "object", "required": ["asked"],
+            "description": "The judge's verdict. Not asked when a check before it decided (`asked: false`).",
+            "properties": {
+                "asked": {"type": "boolean"},
+                "error": {"type": "string", "enum": ["timeout", "unavailable", "invalid_answer"]},
+                "stop_trigger_met": {"type": "boolean"},
+                "stop_reason": {"type": "string"},
+                "description_applies": {"type": "boolean"},
+                "applies_reason": {"type": "string"},
+                "evidence": {"type": "object", "required": ["stop", "applies"],
+                             "description": "Short quotes from the transcript each conclusion rests on.",
+                             "properties": {"stop": {"type": "string"}, "applies": {"type": "string"}}},
+                "unsure": {"type": "string", "description": "Why the judge held the follow-up."},
+            },
+        },
+        "message": {
+            "description": "The message that would go out (also for a template that is not sendable); `null` "
+                           "when nothing would be sent.",
+            "oneOf": [
+                {"type": "null"},
+                {"type": "object", "required": ["sent_as", "text"],
+                 "properties": {"sent_as": {"const": "text"}, "text": {"type": "string"}}},
+                {"type": "object", "required": ["sent_as", "template_name", "language", "parameters"],
+                 "properties": {"sent_as": {"const": "template"}, "template_name": {"type": "string"},
+                                "language": {"type": "string"},
+                                "parameters": {"type": "array", "items": {"type": "string"},
+                                               "description": "As they would be sent to this customer."},
+                                "body": {"type": "string",
+                                         "description": "The template's body with the parameters filled in."},
+                                "category": {"type": "string",
+                                             "enum": ["marketing", "utility", "authentication"]}}},
+            ],
+        },
+        "window": {
+            "type": "object", "required": ["last_customer_message_at", "free_form_until", "state"],
+            "properties": {
+                "last_customer_message_at": {"oneOf": [date_time(), {"type": "null"}]},
+                "free_form_until": {"oneOf": [date_time(), {"type": "null"}],
+                                    "description": "The last moment a free-form message may go out (Meta's "
+                                                   "window less the safety margin)."},
+                "state": {"enum": ["free_form", "template", "closed", None],
+                          "description": "`template`: past the free-form window, only an approved WhatsApp "
+                                         "template may go out. `null` before the customer's first message."},
+            },
+        },
+        "cost": {
+            "type": "object", "required": ["meta_fee", "model_input_tokens", "model_output_tokens"],
+            "properties": {
+                "meta_fee": {"enum": ["free", "marketing", "utility", "authentication", "unknown", None],
+                             "description": "Meta's pricing category of the send: `free` for a free-form "
+                                            "reply in the customer service window and for every Messenger "
+                                            "and Instagram message, else the template's category. `null` "
+                                            "when nothing would be sent."},
+                "model_input_tokens": {"type": "integer", "minimum": 0},
+                "model_output_tokens": {"type": "integer", "minimum": 0,
+                                        "description": "0 with the offline judge."},
+            },
+        },
+    },
+}
+examples["DryRunSend"] = {"summary": "A custom text would go out now", "value": {
+    "at": "2026-11-24T13:00:00Z", "platform": "whatsapp", "silence_period": 1, "action": "send",
+    "judge": {"asked": True, "stop_trigger_met": False, "stop_reason": "no stop signal",
+              "description_applies": True, "applies_reason": "asked about booking, no time chosen",
+              "evidence": {"stop": "", "applies": "I'd like to book a cleaning"}},
+    "message": {"sent_as": "text", "text": "Shall I book one of these? Tue 10:00 or Wed 15:00."},
+    "window": {"last_customer_message_at": "2026-11-24T09:00:00Z", "free_form_until": "2026-11-25T08:45:00Z",
+               "state": "free_form"},
+    "cost": {"meta_fee": "free", "model_input_tokens": 812, "model_output_tokens": 96}}}
+examples["DryRunSkipped"] = {"summary": "Already sent in this silence period", "value": {
+    "at": "2026-11-24T14:00:00Z", "platform": "whatsapp", "silence_period": 1, "action": "skip",
+    "reason": "already_sent", "judge": {"asked": False}, "message": None,
+    "window": {"last_customer_message_at": "2026-11-24T09:00:00Z", "free_form_until": "2026-11-25T08:45:00Z",
+               "state": "free_form"},
+    "cost": {"meta_fee": None, "model_input_tokens": 0, "model_output_tokens": 0}}}
+paths["/v1/chatbots/{chatbot_id}/conversations/{conversation_id}/dry-run"] = {
+    "parameters": [ref("ChatbotId", "parameters"), ref("ConversationId", "parameters")],
+    "post": {
+        "tags": CONVERSATION_TAG,
+        "operationId": "dryRunFollowUp",
+        "summary": "Preview what a follow-up would do in a conversation now",
+        "description": "Answers what the sender would do if the follow-up came due in this conversation right "
+                       "now: send (with the message, free-form or template), wait (until when), stop or skip "
+                       "(with the reason), the judge's reasons and evidence, the window's state and the "
+                       "estimated cost. The judge is asked once (a model judge bills its tokens); nothing is "
+                       "claimed, scheduled, logged or sent.",
+        "requestBody": body_of("DryRunRequest", ["application/json"], "The follow-up to try.",
+                               {"dry_run": {"value": {"follow_up_id": FU1}}}),
+        "responses": {
+            "200": {"description": "What would happen now.",
+                    "content": {"application/json": {"schema": ref("DryRun"),
+                                                     "examples": {n: ref(n, "examples")
+                                                                  for n in ["DryRunSend", "DryRunSkipped"]}}}},
+            "400": r("BadRequest"),
+            "401": r("Unauthenticated"),
+            "403": r("Forbidden"),
+            "404": problem_response(
+                "`type: not-found`: the chatbot id or the conversation id is not a valid id, or this chatbot "
+                "has no such conversation, or no follow-up with `follow_up_id`.",
+                single_example=NOT_FOUND_EXAMPLE),
+            "413": r("PayloadTooLarge"),
+            "415": r("UnsupportedMediaType"),
+            "422": problem_response(
+                "`type: validation-failed`: `follow_up_id` is missing, not a string or not a valid id, or "
+                "the body has a field that is not part of the API.",
+                single_example={"type": "validation-failed", "title": "Validation failed", "status": 422,
+                                "detail": "1 field(s) broke a rule; nothing was changed.",
+                                "errors": [{"field": "follow_up_id", "rule": "required",
+                                            "message": "is required"}]}),
+            "500": r("Internal"),
+            "503": r("Unavailable"),
+        },
+    },
+}
+
+
 doc = {
     "openapi": "3.1.0",
     "info": {

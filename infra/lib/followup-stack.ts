@@ -411,10 +411,26 @@ export class FollowupStack extends Stack {
 
     // The configuration API. 29 s: a template catalogue refresh pages through Meta's list
     // (API Gateway answers 503 after 30 s anyway).
+    // The judge's settings: the sender judges due items, the API dry runs.
+    const judgeEnvironment = {
+      // Unset (not empty) without a base URL: the functions then use the offline judge.
+      FOLLOWUP_LLM_BASE_URL: Token.asString(
+        Fn.conditionIf(hasLlmBaseUrl.logicalId, llmBaseUrl.valueAsString, Aws.NO_VALUE),
+      ),
+      FOLLOWUP_LLM_MODEL: llmModel.valueAsString,
+      FOLLOWUP_LLM_OUTPUT_MODE: llmOutputMode.valueAsString,
+      FOLLOWUP_BEDROCK_MODEL_ID: Token.asString(
+        Fn.conditionIf(hasBedrockModel.logicalId, bedrockModelId.valueAsString, Aws.NO_VALUE),
+      ),
+    };
     const apiFn = makeFunction('Api', BINARIES.api, {
       description: 'Follow-up configuration API',
       timeoutSeconds: 29,
-      environment: { FOLLOWUP_CHATBOTS_CLAIM: chatbotsClaim.valueAsString },
+      // The same judge as the sender, for dry runs (each bounded well inside the 29 s).
+      environment: {
+        FOLLOWUP_CHATBOTS_CLAIM: chatbotsClaim.valueAsString,
+        ...judgeEnvironment,
+      },
     });
 
     // Due follow-ups from SQS, a batch at a time, with partial batch failures.
@@ -422,28 +438,21 @@ export class FollowupStack extends Stack {
       description: 'Due follow-ups - re-check, judge, send',
       timeoutSeconds: SENDER_TIMEOUT_SECONDS,
       environment: {
-        // Unset (not empty) without a base URL: the functions then use the offline judge.
-        FOLLOWUP_LLM_BASE_URL: Token.asString(
-          Fn.conditionIf(hasLlmBaseUrl.logicalId, llmBaseUrl.valueAsString, Aws.NO_VALUE),
-        ),
-        FOLLOWUP_LLM_MODEL: llmModel.valueAsString,
-        FOLLOWUP_LLM_OUTPUT_MODE: llmOutputMode.valueAsString,
-        FOLLOWUP_BEDROCK_MODEL_ID: Token.asString(
-          Fn.conditionIf(hasBedrockModel.logicalId, bedrockModelId.valueAsString, Aws.NO_VALUE),
-        ),
+        ...judgeEnvironment,
         FOLLOWUP_GRAPH_API_VERSION: graphApiVersion.valueAsString,
         FOLLOWUP_SENDER_TIMEOUT_SECONDS: String(SENDER_TIMEOUT_SECONDS),
         FOLLOWUP_CLAIM_LEASE_SECONDS: String(CLAIM_LEASE_SECONDS),
         FOLLOWUP_DUE_VISIBILITY_TIMEOUT_SECONDS: String(DUE_VISIBILITY_TIMEOUT_SECONDS),
       },
     });
-    // With a Bedrock judge: the sender may invoke exactly that model, or that inference
-    // profile and the foundation models it routes to (only through the profile).
+    // With a Bedrock judge: the sender (and the API, for dry runs) may invoke exactly that
+    // model, or that inference profile and the foundation models it routes to (only
+    // through the profile).
     const profileArn =
       'arn:${AWS::Partition}:bedrock:${AWS::Region}:${AWS::AccountId}:inference-profile/${BedrockModelId}';
     const judgeModelPolicy = new iam.CfnPolicy(this, 'JudgeModelPolicy', {
       policyName: 'invoke-judge-model',
-      roles: [senderFn.role!.roleName],
+      roles: [senderFn.role!.roleName, apiFn.role!.roleName],
       policyDocument: {
         Version: '2012-10-17',
         Statement: [

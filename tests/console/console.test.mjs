@@ -765,6 +765,15 @@ test('conversation logs from signed webhooks read in plain words, in time order'
   const textC = await textOf('#log');
   assert.match(textC, /Stopped “.*”: the stop trigger was met\./);
   assert.match(textC, /Cancelled “.*”: the stop trigger was met\./);
+  // "Preview" asks the API's dry run: it explains, and writes nothing to the log.
+  const entriesC = await page.locator('#log li').count();
+  await page.locator('#preview-follow-up').selectOption({ label: 'Appointment reminder - 4 hours' });
+  await page.locator('#preview-run').click();
+  await page.locator('#preview-result [data-action]').waitFor();
+  assert.equal(await page.locator('#preview-result [data-action]').getAttribute('data-action'), 'skip');
+  assert.match(await textOf('#preview-result'), /It would not be sent: the stop trigger was already met\./);
+  const afterPreview = await apiCall('GET', `/v1/chatbots/${CHATBOT}/conversations/${encodeURIComponent(c)}/log?limit=100`);
+  assert.equal(afterPreview.body.entries.length, entriesC, 'a preview writes nothing');
 
   // The cart reminder's details show the delivery, the counts and the reply rate.
   const cart = await byName('Cart reminder - 30 minutes');

@@ -826,3 +826,172 @@ async fn when_too_little_time_is_left_in_the_invocation_then_the_item_is_not_cla
     );
     assert_eq!(s.graph.requests().len(), 1);
 }
+
+async fn dry_run(s: &Scenario, conversation: &str, body: Value) -> (StatusCode, Value) {
+    s.api(
+        Method::POST,
+        &format!("/v1/chatbots/clinic/conversations/{conversation}/dry-run"),
+        Some(body),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn when_a_follow_up_is_dry_run_then_it_says_what_would_go_out_and_sends_and_writes_nothing() {
+    let s = Scenario::start(LlmReply::Verdict(send_verdict("unused for custom text"))).await;
+    let reminder = s.create(appointment_reminder()).await;
+    s.whatsapp_message("wamid.in1", T0).await;
+    let log_before = s.log_kinds(&wa_conversation()).await;
+    s.at_minutes(60);
+
+    let (status, run) = dry_run(&s, &wa_conversation(), json!({"follow_up_id": reminder})).await;
+    assert_eq!(status, StatusCode::OK, "{run}");
+    assert_eq!(run["action"], "send", "{run}");
+    assert_eq!(run["judge"]["asked"], true);
+    assert_eq!(run["judge"]["stop_trigger_met"], false);
+    assert_eq!(run["message"]["sent_as"], "text");
+    assert_eq!(
+        run["message"]["text"],
+        "Shall I book one of these? Tue 10:00 or Wed 15:00."
+    );
+    assert_eq!(run["window"]["state"], "free_form");
+    assert_eq!(run["cost"]["meta_fee"], "free");
+    assert_eq!(run["cost"]["model_input_tokens"], 100);
+    assert_eq!(s.llm.calls(), 1, "the judge is asked once");
+
+    // Nothing sent, claimed, logged or rescheduled: the real send still happens once.
+    assert!(s.graph.requests().is_empty());
+    assert!(s.deliveries(&reminder).await.is_empty());
+    assert_eq!(s.log_kinds(&wa_conversation()).await, log_before);
+    s.at_minutes(240);
+    assert_eq!(s.engine.fire_due().await, 1);
+    assert_eq!(s.graph.requests().len(), 1);
+
+    // Sent in this silence period: a dry run now says it would be skipped, unjudged.
+    let (_, again) = dry_run(&s, &wa_conversation(), json!({"follow_up_id": reminder})).await;
+    assert_eq!(
+        (again["action"].as_str(), again["reason"].as_str()),
+        (Some("skip"), Some("already_sent")),
+        "{again}"
+    );
+    assert_eq!(again["judge"]["asked"], false);
+    assert_eq!(
+        s.llm.calls(),
+        2,
+        "one judge call for the send, none for this dry run"
+    );
+}
+
+#[tokio::test]
+async fn when_a_dry_run_falls_past_the_window_then_it_previews_the_template_and_its_fee() {
+    let s = Scenario::start(LlmReply::Verdict(send_verdict("x"))).await;
+    let reminder = s.create(appointment_reminder()).await;
+    s.whatsapp_message("wamid.late", T0).await;
+    s.at_minutes(25 * 60);
+    let (status, run) = dry_run(&s, &wa_conversation(), json!({"follow_up_id": reminder})).await;
+    assert_eq!(status, StatusCode::OK, "{run}");
+    assert_eq!(run["action"], "send", "{run}");
+    assert_eq!(run["window"]["state"], "template");
+    assert_eq!(run["message"]["sent_as"], "template");
+    assert_eq!(run["message"]["template_name"], "appointment_reminder");
+    assert_eq!(run["message"]["parameters"], json!(["Kerry Fisher"]));
+    assert_eq!(
+        run["message"]["body"],
+        "Hi Kerry Fisher, your appointment slot is still free. Reply YES to book it."
+    );
+    assert_eq!(run["cost"]["meta_fee"], "utility");
+    assert!(s.graph.requests().is_empty());
+}
+
+#[tokio::test]
+async fn when_the_judge_finds_the_stop_trigger_met_in_a_dry_run_then_it_says_stop_and_stops_nothing()
+ {
+    let s = Scenario::start(LlmReply::Verdict(stop_verdict())).await;
+    let reminder = s.create(appointment_reminder()).await;
+    s.whatsapp_message("wamid.no", T0).await;
+    let (status, run) = dry_run(&s, &wa_conversation(), json!({"follow_up_id": reminder})).await;
+    assert_eq!(status, StatusCode::OK, "{run}");
+    assert_eq!(run["action"], "stop");
+    assert_eq!(run["judge"]["evidence"]["stop"], "no thanks");
+    assert_eq!(run["judge"]["stop_reason"], "the customer declined");
+    assert!(run["message"].is_null());
+    assert!(run["cost"]["meta_fee"].is_null());
+    assert_eq!(
+        s.engine.scheduler.all_items().await.expect("items").len(),
+        1,
+        "the pending follow-up is still scheduled"
+    );
+}
+
+#[tokio::test]
+async fn when_a_dry_run_is_asked_wrongly_then_404_or_422_and_the_judge_is_not_asked() {
+    let s = Scenario::start(LlmReply::Verdict(send_verdict("x"))).await;
+    let reminder = s.create(appointment_reminder()).await;
+    s.whatsapp_message("wamid.in1", T0).await;
+    let unknown_conversation = format!("whatsapp:{PHONE_NUMBER_ID}:19995550000");
+    let cases = [
+        (
+            wa_conversation(),
+            json!({}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            wa_conversation(),
+            json!({"follow_up_id": "not an id!"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            wa_conversation(),
+            json!({"follow_up_id": 7}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            wa_conversation(),
+            json!({"follow_up_id": reminder, "send": true}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            wa_conversation(),
+            json!({"follow_up_id": "fu_0123456789abcdef0123456789abcdef"}),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            unknown_conversation,
+            json!({"follow_up_id": reminder}),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "not-a-conversation".to_owned(),
+            json!({"follow_up_id": reminder}),
+            StatusCode::NOT_FOUND,
+        ),
+    ];
+    for (conversation, body, expected) in cases {
+        let (status, answer) = dry_run(&s, &conversation, body.clone()).await;
+        assert_eq!(status, expected, "{conversation} {body}: {answer}");
+        if expected == StatusCode::UNPROCESSABLE_ENTITY {
+            assert!(
+                answer["errors"][0]["field"]
+                    .as_str()
+                    .is_some_and(|f| f.starts_with("follow_up_id") || f == "send"),
+                "{answer}"
+            );
+        }
+    }
+    // Another chatbot's token may not dry-run this chatbot's conversations.
+    let status = s
+        .engine
+        .http
+        .post(s.engine.url(&format!(
+            "/v1/chatbots/clinic/conversations/{}/dry-run",
+            wa_conversation()
+        )))
+        .bearer_auth(followup_tests::engine::OTHER_TOKEN)
+        .json(&json!({"follow_up_id": reminder}))
+        .send()
+        .await
+        .expect("request")
+        .status();
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(s.llm.calls(), 0);
+}

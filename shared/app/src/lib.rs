@@ -3,6 +3,7 @@
 //! runs in the local engine and in the Lambda functions.
 
 mod catalogue;
+mod dry_run;
 mod ingest;
 mod lifecycle;
 mod plan;
@@ -17,6 +18,9 @@ use followup_ports::{
 };
 
 pub use catalogue::{Catalogue, CatalogueError, UsableCatalogue};
+pub use dry_run::{
+    DryRun, DryRunAction, DryRunError, JudgeOutcome, MessagePreview, MetaFee, WindowState,
+};
 pub use ingest::IngestSummary;
 pub use sender::{PROFILE_NAME_FALLBACK, SendDue, SendOutcome};
 

@@ -59,6 +59,24 @@ impl DueHandler for SendDue {
     }
 }
 
+/// A template's parameters as they are sent to this conversation's customer.
+pub(crate) fn resolve_parameters(
+    template: &followup_domain::WhatsAppTemplate,
+    conversation: &Conversation,
+) -> Vec<String> {
+    template
+        .parameters
+        .iter()
+        .map(|p| match p {
+            TemplateParameter::Text { text } => text.as_str().to_owned(),
+            TemplateParameter::ProfileName => conversation
+                .profile_name
+                .clone()
+                .unwrap_or_else(|| PROFILE_NAME_FALLBACK.to_owned()),
+        })
+        .collect()
+}
+
 fn new_delivery_id() -> String {
     format!("dlv_{}", uuid::Uuid::now_v7().simple())
 }
@@ -558,17 +576,7 @@ impl Services {
             Outgoing::Text(text) => (OutboundBody::Text(text), "text", None),
             Outgoing::Template(template) => {
                 let name = template.name.as_str().to_owned();
-                let resolved_parameters = template
-                    .parameters
-                    .iter()
-                    .map(|p| match p {
-                        TemplateParameter::Text { text } => text.as_str().to_owned(),
-                        TemplateParameter::ProfileName => conversation
-                            .profile_name
-                            .clone()
-                            .unwrap_or_else(|| PROFILE_NAME_FALLBACK.to_owned()),
-                    })
-                    .collect();
+                let resolved_parameters = resolve_parameters(&template, conversation);
                 (
                     OutboundBody::Template {
                         template,

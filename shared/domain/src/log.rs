@@ -139,14 +139,7 @@ impl LogEvent {
                 CancelReason::FollowUpDeleted => "follow_up_deleted",
                 CancelReason::StopTriggerMet => "stop_trigger_met",
             }),
-            Self::Dropped { reason, .. } => Some(match reason {
-                DropReason::Stale => "stale",
-                DropReason::FollowUpDeleted => "follow_up_deleted",
-                DropReason::FollowUpInactive => "follow_up_inactive",
-                DropReason::AlreadySent => "already_sent",
-                DropReason::ConversationStopped => "conversation_stopped",
-                DropReason::NoIntegration => "no_integration",
-            }),
+            Self::Dropped { reason, .. } => Some(reason.as_str()),
             Self::Skipped { reason, .. } => Some(reason.as_str()),
             _ => None,
         }

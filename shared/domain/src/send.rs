@@ -25,6 +25,19 @@ pub enum DropReason {
     NoIntegration,
 }
 
+impl DropReason {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Stale => "stale",
+            Self::FollowUpDeleted => "follow_up_deleted",
+            Self::FollowUpInactive => "follow_up_inactive",
+            Self::AlreadySent => "already_sent",
+            Self::ConversationStopped => "conversation_stopped",
+            Self::NoIntegration => "no_integration",
+        }
+    }
+}
+
 /// Why a judged follow-up is not sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -99,6 +99,10 @@ export const api = {
   refreshTemplates: () => call('POST', `${bot()}/whatsapp-templates/refresh`).then((r) => r.data),
   /** Submits a new template for Meta's review; answers the catalogue entry (PENDING). */
   createTemplate: (body) => call('POST', `${bot()}/whatsapp-templates`, { body }).then((r) => r.data),
+  /** What a follow-up would do in a conversation now; sends and saves nothing. */
+  dryRun: (conversationId, followUpId) =>
+    call('POST', `${bot()}/conversations/${enc(conversationId)}/dry-run`, { body: { follow_up_id: followUpId } })
+      .then((r) => r.data),
   conversationLog: (id, before) =>
     call('GET', `${bot()}/conversations/${enc(id)}/log`, { query: { limit: 100, before } })
       .then((r) => r.data),

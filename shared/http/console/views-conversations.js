@@ -83,11 +83,69 @@ export async function renderLog(root, app, conversationId) {
         ? h('ul', { class: 'plain', id: 'pending' }, conversation.pending.map((p) => h('li', {},
           t('log.pendingItem', { name: nameOf(p.follow_up_id) }), ' ', timeEl(h, p.due_at))))
         : h('p', { class: 'muted' }, t('log.nothingPending'))),
+    previewPanel(app, conversationId, followUps.items),
     h('section', { class: 'panel', 'aria-labelledby': 'log-title' },
       h('h2', { id: 'log-title' }, t('log.heading')),
       h('p', { class: 'hint' }, t('log.intro')),
       older,
       timeline));
+}
+
+/** "Preview": what a follow-up would do here if it came due now (the API's dry run). */
+function previewPanel(app, conversationId, followUps) {
+  const section = h('section', { class: 'panel', 'aria-labelledby': 'preview-title', id: 'preview' },
+    h('h2', { id: 'preview-title' }, t('preview.heading')),
+    h('p', { class: 'hint' }, t('preview.intro')));
+  if (!followUps.length) {
+    section.append(h('p', { class: 'muted' }, t('preview.noFollowUps')));
+    return section;
+  }
+  const select = h('select', { id: 'preview-follow-up' },
+    followUps.map((f) => h('option', { value: f.id }, f.name)));
+  const button = h('button', { type: 'button', class: 'button secondary small', id: 'preview-run' }, t('preview.run'));
+  const result = h('div', { id: 'preview-result', 'aria-live': 'polite' });
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    const run = await api.dryRun(conversationId, select.value).catch((e) => { app.alert(app.describeError(e)); return null; });
+    button.disabled = false;
+    if (run) clear(result, ...describePreview(run));
+  });
+  section.append(
+    h('p', {}, h('label', { for: 'preview-follow-up' }, t('preview.followUp')), ' ', select, ' ', button),
+    result);
+  return section;
+}
+
+/** A dry run's answer in plain words: the decision, the judge's grounds, message and cost. */
+function describePreview(run) {
+  const lines = [];
+  const decision = run.action === 'wait'
+    ? h('span', {}, t('preview.action.wait'), ' ', timeEl(h, run.wait_until), '.')
+    : t(`preview.action.${run.action}`, { reason: t(`preview.reason.${run.reason}`, {}, run.reason || '') });
+  lines.push(h('p', { class: `preview-action preview-${run.action}`, 'data-action': run.action }, decision));
+  const judge = run.judge || {};
+  if (judge.error) lines.push(h('p', { class: 'hint' }, t('preview.judgeError', { error: judge.error })));
+  if (judge.asked && !judge.error) {
+    const grounds = judge.stop_trigger_met ? judge.stop_reason : judge.applies_reason;
+    const quote = judge.stop_trigger_met ? judge.evidence?.stop : judge.evidence?.applies;
+    lines.push(h('p', { class: 'hint' }, t('preview.judge', { reason: grounds || '–' }),
+      quote ? [' ', t('preview.evidence', { quote })] : null,
+      judge.unsure ? [' ', t('preview.unsure', { reason: judge.unsure })] : null));
+  }
+  if (run.message) {
+    const text = run.message.sent_as === 'text' ? run.message.text : (run.message.body || run.message.parameters.join(', '));
+    lines.push(h('p', {}, run.message.sent_as === 'template'
+      ? t('preview.template', { name: run.message.template_name, language: run.message.language })
+      : t('preview.text')),
+    h('blockquote', { id: 'preview-message' }, text));
+  }
+  const cost = run.cost || {};
+  if (cost.meta_fee) {
+    lines.push(h('p', { class: 'hint' }, cost.meta_fee === 'free'
+      ? t('preview.feeFree') : t('preview.feeTemplate', { category: cost.meta_fee }),
+    cost.model_input_tokens ? [' ', t('preview.tokens', { input: cost.model_input_tokens, output: cost.model_output_tokens })] : null));
+  }
+  return lines;
 }
 
 /** One log entry as a sentence a non-engineer can read. */

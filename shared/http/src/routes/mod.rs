@@ -13,6 +13,7 @@ use crate::state::AppState;
 
 pub mod conversations;
 pub mod deliveries;
+pub mod dry_run;
 pub mod follow_ups;
 pub mod integrations;
 pub mod meta;
@@ -66,6 +67,7 @@ pub(crate) fn all_routes() -> RouteBuilder {
     let builder = follow_ups::routes(builder);
     let builder = integrations::routes(builder);
     let builder = conversations::routes(builder);
+    let builder = dry_run::routes(builder);
     let builder = deliveries::routes(builder);
     let builder = templates::routes(builder);
     webhook::routes(builder)
