@@ -9,6 +9,16 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
+def any_case(values):
+    """A pattern matching exactly one of `values`, in any letter case (the code compares
+    case-insensitively; JSON Schema patterns have no case-insensitive flag)."""
+    def letter(c):
+        return f"[{c.upper()}{c.lower()}]" if c.isalpha() else c
+    return "^(" + "|".join("".join(letter(c) for c in v) for v in values) + ")$"
+
+TEMPLATE_STATUSES = ["APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED", "IN_APPEAL", "PENDING_DELETION",
+                     "DELETED", "LIMIT_EXCEEDED", "ARCHIVED", "FLAGGED", "UNKNOWN", "REINSTATED"]
+
 def ref(name, kind="schemas"):
     return {"$ref": f"#/components/{kind}/{name}"}
 
@@ -1579,7 +1589,7 @@ parameters.update({
         "description": "Cursor: only entries with a `seq` below this one. Pass the previous page's "
                        "`next_before`; omitted: the newest entries. Not a non-negative whole number: 422 "
                        "(field `before`, rule `integer`).",
-        "schema": {"type": "integer", "minimum": 0},
+        "schema": {"type": "integer", "minimum": 0, "maximum": 18446744073709551615},
     },
     "HubSignature": {
         "name": "X-Hub-Signature-256", "in": "header", "required": True,
@@ -2815,7 +2825,7 @@ parameters.update({
                        "`DISABLED`, `IN_APPEAL`, `PENDING_DELETION`, `DELETED`, `LIMIT_EXCEEDED`, `ARCHIVED`, "
                        "`FLAGGED` or `UNKNOWN` (`REINSTATED`, Meta's event name, means `APPROVED`). Anything else "
                        "is 422 (field `status`, rule `one_of`).",
-        "schema": {"type": "string", "examples": ["APPROVED", "paused"]},
+        "schema": {"type": "string", "pattern": any_case(TEMPLATE_STATUSES), "examples": ["APPROVED", "paused"]},
     },
     "TemplateLanguageFilter": {
         "name": "language", "in": "query", "required": False,
@@ -2828,7 +2838,8 @@ parameters.update({
         "description": "Only templates of this category, any case: `MARKETING`, `UTILITY` or `AUTHENTICATION`. "
                        "Anything else is 422 (field `category`, rule `one_of`). Templates of a category this "
                        "service does not know (`category: null`) match no category.",
-        "schema": {"type": "string", "examples": ["UTILITY"]},
+        "schema": {"type": "string", "pattern": any_case(["MARKETING", "UTILITY", "AUTHENTICATION"]),
+                   "examples": ["UTILITY"]},
     },
     "TemplateUsableFilter": {
         "name": "usable", "in": "query", "required": False,

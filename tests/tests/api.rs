@@ -298,6 +298,18 @@ async fn when_fields_break_rules_then_422_names_each_path_and_nothing_is_created
             vec![("delay.mode", "one_of")],
         ),
         (
+            json!({"delay": {"mode": "manual", "minutes": null, "hours": 4}}),
+            vec![("delay.minutes", "type")],
+        ),
+        (
+            json!({"delay": {"mode": "manual", "minutes": 60.5}}),
+            vec![("delay.minutes", "type")],
+        ),
+        (
+            json!({"message": {"mode": "ai", "text": null}}),
+            vec![("message.text", "type")],
+        ),
+        (
             json!({"description": ""}),
             vec![("description", "not_blank")],
         ),
@@ -909,4 +921,73 @@ async fn when_the_engine_restarts_then_follow_ups_are_still_served() {
         .expect("json");
     assert_eq!(read, created);
     restarted.stop().await;
+}
+
+#[tokio::test]
+async fn when_a_query_number_or_revision_has_a_sign_or_spaces_then_it_is_refused_as_the_document_says()
+ {
+    let api = Api::start().await;
+    let created = api.create("clinic", &minimal("Strict inputs")).await;
+    let id = created["id"].as_str().expect("id").to_owned();
+    let conversations = "/v1/chatbots/clinic/conversations";
+    for (path, field) in [
+        (format!("{conversations}?limit=%2B5"), "limit"),
+        (format!("{conversations}?limit=%205"), "limit"),
+        (
+            format!("{conversations}/whatsapp:1:2/log?before=%2B5"),
+            "before",
+        ),
+        (
+            "/v1/chatbots/clinic/whatsapp-templates?status=%20approved".to_owned(),
+            "status",
+        ),
+        (
+            "/v1/chatbots/clinic/whatsapp-templates?category=utility%20".to_owned(),
+            "category",
+        ),
+    ] {
+        let (status, problem) = api.admin(Method::GET, &path, None).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path}: {problem}"
+        );
+        assert_eq!(problem["errors"][0]["field"], field, "{path}");
+    }
+    for path in [
+        "/v1/chatbots/clinic/whatsapp-templates?status=paused",
+        "/v1/chatbots/clinic/whatsapp-templates?category=Utility",
+    ] {
+        let (status, body) = api.admin(Method::GET, path, None).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+    }
+    let response = api
+        .engine
+        .http
+        .patch(
+            api.engine
+                .url(&format!("/v1/chatbots/clinic/follow-ups/{id}")),
+        )
+        .bearer_auth(ADMIN_TOKEN)
+        .header("if-match", "\"+1\"")
+        .json(&json!({"name": "Renamed"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let (_, unchanged) = api
+        .admin(
+            Method::GET,
+            &format!("/v1/chatbots/clinic/follow-ups/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(unchanged["name"], "Strict inputs");
+
+    // JSON Schema's integers include 60.0: a delay written so is taken as 60.
+    let mut body = minimal("Float minutes");
+    body["delay"] = json!({"mode": "manual", "minutes": 60.0});
+    body["active"] = json!(false);
+    let created = api.create("clinic", &body).await;
+    assert_eq!(created["delay"]["minutes"], 60, "{created}");
 }

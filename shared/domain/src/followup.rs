@@ -363,23 +363,31 @@ pub struct FollowUpDraft {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DelayDraft {
+    #[serde(default, deserialize_with = "present_not_null")]
     pub mode: Option<String>,
+    #[serde(default, deserialize_with = "whole_number")]
     pub minutes: Option<i64>,
+    #[serde(default, deserialize_with = "whole_number")]
     pub hours: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MessageDraft {
+    #[serde(default, deserialize_with = "present_not_null")]
     pub mode: Option<String>,
+    #[serde(default, deserialize_with = "present_not_null")]
     pub text: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TemplateDraft {
+    #[serde(default, deserialize_with = "present_not_null")]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "present_not_null")]
     pub language: Option<String>,
+    #[serde(default, deserialize_with = "present_not_null")]
     pub parameters: Option<Vec<ParameterDraft>>,
 }
 
@@ -387,8 +395,52 @@ pub struct TemplateDraft {
 #[serde(deny_unknown_fields)]
 pub struct ParameterDraft {
     #[serde(rename = "type")]
+    #[serde(default, deserialize_with = "present_not_null")]
     pub kind: Option<String>,
+    #[serde(default, deserialize_with = "present_not_null")]
     pub text: Option<String>,
+}
+
+/// An optional field that, when sent, must hold a value: `null` is refused with the field's
+/// path (the API document says these fields are strings, integers or arrays, never null).
+fn present_not_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+/// A whole number, also when written with a zero fraction (`60.0`): JSON Schema calls that
+/// an integer, and so do the clients generated from the API document. `null` is refused.
+fn whole_number<'de, D>(deserializer: D) -> Result<Option<i64>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct WholeNumber;
+    impl serde::de::Visitor<'_> for WholeNumber {
+        type Value = i64;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a whole number")
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<i64, E> {
+            Ok(v)
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<i64, E> {
+            i64::try_from(v)
+                .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(v), &self))
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<i64, E> {
+            // Only exact whole values well inside i64 (2^53: where f64 stops being exact).
+            if v.fract() == 0.0 && v.abs() <= 9_007_199_254_740_992.0 {
+                #[allow(clippy::cast_possible_truncation)]
+                Ok(v as i64)
+            } else {
+                Err(E::invalid_value(serde::de::Unexpected::Float(v), &self))
+            }
+        }
+    }
+    deserializer.deserialize_any(WholeNumber).map(Some)
 }
 
 fn required<'a>(field: &str, value: Option<&'a String>) -> Result<&'a str, FieldError> {

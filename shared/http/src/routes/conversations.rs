@@ -72,12 +72,16 @@ struct PageQuery {
     before: Option<String>,
 }
 
+/// `raw` when it is one or more ASCII digits (`from_str` would also take a leading `+`).
+fn digits(raw: &str) -> Option<&str> {
+    Some(raw).filter(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit()))
+}
+
 fn parse_limit(raw: Option<&str>) -> Result<usize, ApiError> {
     match raw {
         None => Ok(DEFAULT_LIMIT),
-        Some(raw) => raw
-            .parse::<usize>()
-            .ok()
+        Some(raw) => digits(raw)
+            .and_then(|r| r.parse::<usize>().ok())
             .filter(|n| (1..=MAX_LIMIT).contains(n))
             .ok_or_else(|| {
                 FieldError::new(
@@ -176,16 +180,19 @@ async fn log(
     let id = conversation_id(&scope)?;
     let Query(query) = query.map_err(|_| ApiError::BadRequest("malformed query string".into()))?;
     let limit = parse_limit(query.limit.as_deref())?;
-    let before = match query.before.as_deref() {
-        None => None,
-        Some(raw) => Some(raw.parse::<u64>().map_err(|_| {
-            ApiError::from(FieldError::new(
-                "before",
-                "integer",
-                "must be a log sequence number",
-            ))
-        })?),
-    };
+    let before =
+        match query.before.as_deref() {
+            None => None,
+            Some(raw) => Some(digits(raw).and_then(|r| r.parse::<u64>().ok()).ok_or_else(
+                || {
+                    ApiError::from(FieldError::new(
+                        "before",
+                        "integer",
+                        "must be a log sequence number",
+                    ))
+                },
+            )?),
+        };
     let chatbot = &scope.0;
     if state
         .store()

@@ -358,6 +358,7 @@ fn if_match_revision(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
     // Revisions are strong validators; a weak tag (`W/"3"`) cannot match them.
     raw.strip_prefix('"')
         .and_then(|r| r.strip_suffix('"'))
+        .filter(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|r| r.parse().ok())
         .map(Some)
         .ok_or_else(|| ApiError::BadRequest("If-Match must be a strong ETag such as \"3\"".into()))

@@ -127,8 +127,11 @@ struct ListQuery {
 fn parse_filter(query: ListQuery) -> Result<Filter, ApiError> {
     let mut errors = ValidationErrors::default();
     let status = query.status.as_deref().and_then(|raw| {
+        // Meta's own values are trimmed when read; a filter must be one exactly (any case).
         let status = TemplateStatus::from_meta(raw);
-        if status == TemplateStatus::Unknown && !raw.eq_ignore_ascii_case("UNKNOWN") {
+        if raw.trim() != raw
+            || (status == TemplateStatus::Unknown && !raw.eq_ignore_ascii_case("UNKNOWN"))
+        {
             errors.push(FieldError::new(
                 "status",
                 "one_of",
@@ -140,7 +143,7 @@ fn parse_filter(query: ListQuery) -> Result<Filter, ApiError> {
         }
     });
     let category = query.category.as_deref().and_then(|raw| {
-        let category = TemplateCategory::from_meta(raw);
+        let category = TemplateCategory::from_meta(raw).filter(|_| raw.trim() == raw);
         if category.is_none() {
             errors.push(FieldError::new(
                 "category",
