@@ -65,6 +65,8 @@ struct GraphState {
     templates: Mutex<BTreeMap<String, Vec<Value>>>,
     template_requests: Mutex<Vec<TemplateRequest>>,
     template_refusals: Mutex<VecDeque<TemplateRefusal>>,
+    /// Per WABA, the only bearer token Meta lets read it (unset: any token).
+    waba_tokens: Mutex<BTreeMap<String, String>>,
 }
 
 /// A Graph API on 127.0.0.1. Answers `Ok` unless replies were queued.
@@ -153,6 +155,20 @@ async fn list_templates(
             authorization: authorization(&headers),
             body: None,
         });
+    let allowed = state.waba_tokens.lock().expect("lock").get(&waba).cloned();
+    if let Some(allowed) = allowed
+        && authorization(&headers) != Some(format!("Bearer {allowed}"))
+    {
+        // Meta's answer to a token without access to the account.
+        return (
+            StatusCode::FORBIDDEN,
+            Json(
+                json!({"error": {"message": "(#200) Permissions error", "type": "OAuthException",
+                                  "code": 200, "fbtrace_id": "AfakeTrace"}}),
+            ),
+        )
+            .into_response();
+    }
     let all = state
         .templates
         .lock()
@@ -286,6 +302,15 @@ impl FakeGraph {
     }
 
     /// Sets a listed template's status, as Meta's review would.
+    /// From now on only `token` may read `waba_id`'s templates; others get Meta's 200.
+    pub fn restrict_waba(&self, waba_id: &str, token: &str) {
+        self.state
+            .waba_tokens
+            .lock()
+            .expect("lock")
+            .insert(waba_id.to_owned(), token.to_owned());
+    }
+
     pub fn set_template_status(&self, waba_id: &str, name: &str, language: &str, status: &str) {
         let mut templates = self.state.templates.lock().expect("lock");
         for template in templates.entry(waba_id.to_owned()).or_default() {

@@ -256,11 +256,13 @@ async fn when_the_catalogue_is_refreshed_then_every_page_is_listed_and_filters_a
         .into_iter()
         .filter(|r| r.method == "GET")
         .collect();
+    let pages = 5usize.div_ceil(TEMPLATE_PAGE_SIZE);
     assert_eq!(
         gets.len(),
-        5usize.div_ceil(TEMPLATE_PAGE_SIZE),
-        "one request per page"
+        2 * pages,
+        "one request per page, for the link's proof of access and again for the refresh"
     );
+    let gets = gets[pages..].to_vec();
     assert!(gets.iter().all(|r| r.waba_id == TEST_WABA));
     assert!(
         gets.iter()
@@ -384,6 +386,54 @@ async fn when_another_chatbot_names_the_account_without_refreshing_then_it_sees_
         .await
         .expect("request");
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn when_a_token_cannot_reach_the_business_account_at_meta_then_it_is_not_linked_and_nothing_is_saved()
+ {
+    let s = Scenario::start().await;
+    // Meta lets only clinic's token read clinic's account.
+    s.graph.restrict_waba(TEST_WABA, "EAAG-whatsapp");
+    let other_integration = "/v1/chatbots/other-bot/integrations/whatsapp/106540352242999";
+    let (status, problem) = s
+        .api(
+            Method::PUT,
+            other_integration,
+            Some(json!({"access_token": "EAAG-other", "whatsapp_business_account_id": TEST_WABA})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert_eq!(problem["type"], "business-account-not-accessible");
+    let (_, listed) = s
+        .api(Method::GET, "/v1/chatbots/other-bot/integrations", None)
+        .await;
+    assert_eq!(listed["items"], json!([]), "nothing saved");
+    let (_, catalogue) = s
+        .api(
+            Method::GET,
+            "/v1/chatbots/other-bot/whatsapp-templates",
+            None,
+        )
+        .await;
+    assert_eq!(catalogue["items"], json!([]));
+    // The owner's token still reaches it: rotating it (same account) is fine.
+    let (status, body) = s
+        .api(
+            Method::PUT,
+            &format!("/v1/chatbots/clinic/integrations/whatsapp/{PHONE_NUMBER_ID}"),
+            Some(json!({"access_token": "EAAG-whatsapp"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // A rotated token that Meta does not let read the account is refused; the old one stays.
+    let (status, problem) = s
+        .api(
+            Method::PUT,
+            &format!("/v1/chatbots/clinic/integrations/whatsapp/{PHONE_NUMBER_ID}"),
+            Some(json!({"access_token": "EAAG-wrong"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
 }
 
 #[tokio::test]

@@ -168,15 +168,33 @@ async fn upsert(
         }
     };
     let token = errors.finish(|| token)?;
+    let stored_waba = state
+        .store()
+        .find_integration(platform, &account)
+        .await?
+        .filter(|existing| existing.chatbot_id == chatbot)
+        .and_then(|existing| existing.waba_id);
     let waba_id = match waba_id {
         Set(waba_id) => waba_id,
-        Keep => state
-            .store()
-            .find_integration(platform, &account)
-            .await?
-            .filter(|existing| existing.chatbot_id == chatbot)
-            .and_then(|existing| existing.waba_id),
+        Keep => stored_waba.clone(),
     };
+    // Proof of access before a business account is named: Meta must list its templates to
+    // this token. Without it a chatbot could name another tenant's account and read its
+    // templates. Every PUT carries the token, so every PUT that keeps or sets an account
+    // proves it again (a rotated token must reach the account too).
+    if let Some(waba) = waba_id.as_deref() {
+        state
+            .services()
+            .templates
+            .list_templates(waba, &token)
+            .await
+            .map_err(|error| {
+                ApiError::from(followup_app::CatalogueError::Directory {
+                    waba_id: waba.to_owned(),
+                    error,
+                })
+            })?;
+    }
     let now = state.clock().now();
     let (stored, outcome) = state
         .store()
