@@ -2248,7 +2248,12 @@ paths.update({
                            "that owns the number's message templates: the chatbot's WhatsApp template "
                            "catalogue covers the accounts its WhatsApp integrations name, listed and created "
                            "with that integration's token. Leaving the field out keeps the stored account "
-                           "(rotating a token keeps it), `null` clears it. Naming an account shows nothing by "
+                           "(rotating a token keeps it), `null` clears it. Proof of access: whenever the "
+                           "integration keeps or names an account, Meta must list that account's templates to "
+                           "the token sent (every page is read); otherwise 409 `business-account-not-accessible` "
+                           "(or `integration-token-rejected` for a token Meta refuses) and nothing is saved, so "
+                           "no chatbot can name another tenant's account and read its templates. Meta "
+                           "unreachable or throttling: 503, nothing saved. Naming an account shows nothing by "
                            "itself: its templates appear once the chatbot refreshes the catalogue (or creates "
                            "a template there) with this token. An account no longer named on any of the "
                            "chatbot's WhatsApp integrations drops out of its catalogue.",
@@ -2282,7 +2287,9 @@ paths.update({
                 "404": r("IntegrationNotFound"),
                 "409": problem_response(
                     "`type: account-taken`: another chatbot has this account connected. Nothing was changed; "
-                    "remove the integration there first.",
+                    "remove the integration there first. `type: business-account-not-accessible` or "
+                    "`integration-token-rejected`: Meta did not list the named WhatsApp Business Account's "
+                    "templates to this token (the proof of access); nothing was changed.",
                     example_names=["AccountTaken"]),
                 "413": r("PayloadTooLarge"),
                 "415": r("UnsupportedMediaType"),
